@@ -1,0 +1,107 @@
+"""The data every other part of sqlsafe exchanges: diagnostics, fixes and their edits.
+
+Positions follow Ruff's JSON conventions so that output formats never have to convert:
+rows are 1-based, columns are 1-based and counted in characters (code points), and end
+positions are exclusive.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class Applicability(enum.Enum):
+    """How sure a fix is; the values are the strings Ruff's JSON uses."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "displayonly"
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class FixAvailability(enum.Enum):
+    """What `sqlsafe rule` says about a rule's fix, in Ruff's words."""
+
+    NONE = "None"
+    SOMETIMES = "Sometimes"
+    ALWAYS = "Always"
+
+    @property
+    def sentence(self) -> str:
+        return {
+            FixAvailability.NONE: "Fix is not available.",
+            FixAvailability.SOMETIMES: "Fix is sometimes available.",
+            FixAvailability.ALWAYS: "Fix is always available.",
+        }[self]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    row: int
+    column: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"column": self.column, "row": self.row}
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace the text between two positions (start inclusive, end exclusive)."""
+
+    start: Location
+    end: Location
+    content: str
+
+    def overlaps(self, other: Edit) -> bool:
+        if self == other:
+            return False
+        if self.start == self.end and other.start == other.end:
+            return self.start == other.start
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    applicability: Applicability
+    message: str | None = None
+
+    def with_applicability(self, applicability: Applicability) -> Fix:
+        return Fix(self.edits, applicability, self.message)
+
+    def overlaps(self, other: Fix) -> bool:
+        return any(a.overlaps(b) for a in self.edits for b in other.edits)
+
+
+SYNTAX_ERROR_CODE = "invalid-syntax"
+
+
+@dataclass
+class Diagnostic:
+    """One finding in one file.
+
+    `code` is the rule code (`SQL001`) or, for problems that are not rule findings,
+    a kebab-case identifier as Ruff uses (`invalid-syntax`, `io-error`); `is_rule` tells them
+    apart (only rule findings have a docs URL and can be suppressed or fixed).
+    """
+
+    code: str
+    name: str
+    message: str
+    path: Path
+    start: Location
+    end: Location
+    severity: Severity = Severity.ERROR
+    fix: Fix | None = None
+    noqa_row: int | None = None
+    url: str | None = None
+    is_rule: bool = True
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (str(self.path), self.start.row, self.start.column, self.code)
