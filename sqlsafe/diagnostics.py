@@ -79,6 +79,21 @@ class Fix:
         return any(a.overlaps(b) for a in self.edits for b in other.edits)
 
 
+@dataclass(frozen=True)
+class RuleMeta:
+    """What outputs and `sqlsafe rule` need to know about a rule, without importing it."""
+
+    code: str
+    name: str
+    summary: str
+    """The message shape in a few words (SARIF's shortDescription/help)."""
+    explanation: str
+    """Markdown docs: What it does / Why is this bad? / Example / Use instead / Fix safety."""
+    severity: Severity
+    fix_availability: FixAvailability
+    url: str
+
+
 SYNTAX_ERROR_CODE = "invalid-syntax"
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from sqlsafe.diagnostics import Applicability, Diagnostic
+from sqlsafe.diagnostics import Applicability, Diagnostic, RuleMeta
 
 
 class FixMode(Enum):
@@ -32,8 +32,8 @@ class Report:
     sources: dict[Path, str] = field(default_factory=dict)
     """Text of each file with diagnostics, for formats that show a source frame."""
     cwd: Path = field(default_factory=Path.cwd)
-    rule_names: dict[str, str] = field(default_factory=dict)
-    """code -> kebab-case name for every rule that is known (for --show-fixes, statistics)."""
+    rules: dict[str, RuleMeta] = field(default_factory=dict)
+    """Every known rule by code (names for --show-fixes and statistics, SARIF's rules[])."""
 
     def applicable(self, diagnostic: Diagnostic) -> bool:
         """Would `--fix` apply this diagnostic's fix with the current settings (Ruff's `[*]`)?"""
