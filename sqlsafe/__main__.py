@@ -1,0 +1,3 @@
+from sqlsafe.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Rules: one module per rule, plus the analyses they share (names, sessions)."""

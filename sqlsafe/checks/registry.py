@@ -1,0 +1,43 @@
+"""Every rule by code, imported only when a run needs it (importing rules imports libcst)."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlsafe.checks.base import Rule
+    from sqlsafe.diagnostics import RuleMeta
+
+# code -> module under sqlsafe.checks that defines it as `RULE`.
+RULE_MODULES: dict[str, str] = {
+    "SQL001": "sql001_exec_params",
+}
+
+CODES: tuple[str, ...] = tuple(sorted(RULE_MODULES))
+
+
+@cache
+def load(code: str) -> type[Rule]:
+    module = importlib.import_module(f"sqlsafe.checks.{RULE_MODULES[code]}")
+    rule: type[Rule] = module.RULE
+    return rule
+
+
+def meta(code: str) -> RuleMeta:
+    return load(code).meta()
+
+
+def all_meta() -> dict[str, RuleMeta]:
+    return {code: meta(code) for code in CODES}
+
+
+def find(code_or_name: str) -> str | None:
+    """The code of a rule given its code or its kebab-case name."""
+    if code_or_name in RULE_MODULES:
+        return code_or_name
+    for code in CODES:
+        if load(code).name == code_or_name:
+            return code
+    return None

@@ -1,0 +1,218 @@
+"""Checking and fixing one file's text: parse once, run every enabled rule in one traversal.
+
+The engine knows rules only through the registry and the `Rule` base class; it knows
+nothing of the CLI, of output formats or of any particular rule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from sqlsafe import suppression
+from sqlsafe.checks.base import FileContext, Index, Rule, RuleSettings
+from sqlsafe.checks.names import ImportTable
+from sqlsafe.diagnostics import (
+    SYNTAX_ERROR_CODE,
+    Applicability,
+    Diagnostic,
+    Fix,
+    Location,
+)
+from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
+from sqlsafe.locator import Locator
+
+MAX_FIX_ITERATIONS = 100
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    """The resolved rule settings for one file."""
+
+    rules: tuple[type[Rule], ...]
+    fixable: frozenset[str] | None = None
+    """Codes whose fixes are offered; None means all."""
+    safe_fixes: frozenset[str] = frozenset()
+    """Codes whose unsafe fixes count as safe (`lint.extend-safe-fixes`)."""
+    unsafe_fixes: frozenset[str] = frozenset()
+    """Codes whose safe fixes count as unsafe (`lint.extend-unsafe-fixes`)."""
+    rule_settings: RuleSettings = field(default_factory=RuleSettings)
+
+    def adjust(self, code: str, fix: Fix | None) -> Fix | None:
+        if fix is None or (self.fixable is not None and code not in self.fixable):
+            return None
+        if code in self.unsafe_fixes and fix.applicability is Applicability.SAFE:
+            return fix.with_applicability(Applicability.UNSAFE)
+        if code in self.safe_fixes and fix.applicability is Applicability.UNSAFE:
+            return fix.with_applicability(Applicability.SAFE)
+        return fix
+
+
+@dataclass
+class CheckResult:
+    diagnostics: list[Diagnostic]
+    warnings: list[str] = field(default_factory=list)
+
+
+class _FunctionTracker(cst.BatchableCSTVisitor):
+    """Keeps `FileContext.functions` current for the rules that run after it."""
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.context.functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.context.functions.pop()
+
+
+def syntax_error(path: Path, message: str, location: Location) -> Diagnostic:
+    return Diagnostic(
+        code=SYNTAX_ERROR_CODE,
+        name=SYNTAX_ERROR_CODE,
+        message=message,
+        path=path,
+        start=location,
+        end=location,
+        is_rule=False,
+    )
+
+
+def parse(text: str, path: Path) -> cst.Module | Diagnostic:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        message = error.message.rstrip(".")
+        return syntax_error(path, message, Location(error.raw_line, error.raw_column + 1))
+    except RecursionError:
+        return syntax_error(path, "Too deeply nested to parse", Location(1, 1))
+
+
+def check_source(
+    text: str,
+    path: Path,
+    module_name: str,
+    selection: RuleSelection,
+    index: Index,
+    display_path: str | None = None,
+) -> CheckResult:
+    """Every diagnostic for one file's text, with `# noqa` applied."""
+    parsed = parse(text, path)
+    if isinstance(parsed, Diagnostic):
+        return CheckResult([parsed])
+    module = parsed
+    context = FileContext(
+        module=module,
+        module_name=module_name,
+        names=ImportTable(module, module_name),
+        index=index,
+        settings=selection.rule_settings,
+    )
+    rules = [rule_class(context) for rule_class in selection.rules]
+    dependencies = set().union(*(rule.get_inherited_dependencies() for rule in rules))
+    visitors: list[cst.BatchableCSTVisitor] = [_FunctionTracker(context), *rules]
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True) if dependencies else None
+    if wrapper is not None:
+        wrapper.visit_batched(visitors)
+    else:
+        cst.visit_batched(module, visitors)
+
+    diagnostics = [
+        Diagnostic(
+            code="internal-error",
+            name="internal-error",
+            message=f"Rule {rule.code} failed on this file: "
+            f"{type(rule.error).__name__}: {rule.error}",
+            path=path,
+            start=Location(1, 1),
+            end=Location(1, 1),
+            is_rule=False,
+        )
+        for rule in rules
+        if rule.error is not None
+    ]
+    failed = {rule.code for rule in rules if rule.error is not None}
+    findings = [f for f in context.findings if f.rule.code not in failed]
+    if not findings:
+        return CheckResult(diagnostics)
+
+    locator = Locator(text)
+    positions = (wrapper or MetadataWrapper(module, unsafe_skip_copy=True)).resolve(
+        PositionProvider
+    )
+    for finding in findings:
+        where = positions[finding.node]
+        rule_class = finding.rule
+        fix = None
+        if finding.fix is not None:
+            fix = selection.adjust(
+                rule_class.code, plan_to_fix(finding.fix, module, positions, locator)
+            )
+        meta_url = rule_class.meta().url
+        diagnostics.append(
+            Diagnostic(
+                code=rule_class.code,
+                name=rule_class.name,
+                message=finding.message,
+                path=path,
+                start=Location(where.start.line, where.start.column + 1),
+                end=Location(where.end.line, where.end.column + 1),
+                severity=rule_class.severity,
+                fix=fix,
+                url=meta_url,
+            )
+        )
+    suppressions = suppression.parse(text, display_path or str(path), locator)
+    for diagnostic in diagnostics:
+        if diagnostic.is_rule:
+            diagnostic.noqa_row = suppressions.noqa_row(diagnostic.start.row)
+    kept = [d for d in diagnostics if not suppressions.suppresses(d)]
+    kept.sort(key=Diagnostic.sort_key)
+    return CheckResult(kept, suppressions.warnings)
+
+
+@dataclass
+class FixResult:
+    text: str
+    fixed: Counter[str]
+    remaining: CheckResult
+    error: str | None = None
+    """Set when a fix produced code that does not parse; `text` is then the last good text."""
+
+
+def fix_source(
+    text: str,
+    check: Callable[[str], CheckResult],
+    applicable: Callable[[Diagnostic], bool],
+) -> FixResult:
+    """Apply applicable fixes until none remain (bounded), re-checking after each round."""
+    fixed: Counter[str] = Counter()
+    result = check(text)
+    for _ in range(MAX_FIX_ITERATIONS):
+        candidates = [d for d in result.diagnostics if d.fix is not None and applicable(d)]
+        chosen = select_fixes(candidates)
+        if not chosen:
+            break
+        new_text = apply_edits(text, (edit for d in chosen for edit in d.fix.edits))  # type: ignore[union-attr]
+        if new_text == text:
+            break
+        if isinstance(parse(new_text, Path("-")), Diagnostic):
+            codes = ", ".join(sorted({d.code for d in chosen}))
+            return FixResult(
+                text,
+                fixed,
+                result,
+                error=f"Fix introduced a syntax error ({codes}); the file was left as it was "
+                "before that fix. This is a bug in sqlsafe: please report it.",
+            )
+        fixed.update(d.code for d in chosen)
+        text = new_text
+        result = check(text)
+    return FixResult(text, fixed, result)

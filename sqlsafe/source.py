@@ -1,0 +1,75 @@
+"""Reading and writing Python source files byte-exactly.
+
+A fix must change only the bytes it meant to change: the file's encoding (PEP 263 cookie),
+its BOM, its line endings and its permission bits all survive a rewrite.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class SourceError(Exception):
+    """The file cannot be read as Python text; the message says why."""
+
+
+@dataclass(frozen=True)
+class Source:
+    text: str
+    encoding: str
+    bom: bool
+
+    def encode(self, text: str) -> bytes:
+        data = text.encode(self.encoding)
+        return UTF8_BOM + data if self.bom else data
+
+
+def decode(data: bytes) -> Source:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(str(error)) from None
+    bom = encoding == "utf-8-sig"
+    if bom:
+        encoding = "utf-8"
+        data = data[len(UTF8_BOM) :]
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SourceError(
+            f"File is not valid {encoding} (byte {data[error.start]:#04x} at line {line}); "
+            "declare its encoding with a `# -*- coding: ... -*-` comment"
+        ) from None
+    except LookupError:
+        raise SourceError(f"Unknown encoding `{encoding}` in the coding comment") from None
+    return Source(text, encoding, bom)
+
+
+def read(path: Path) -> Source:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SourceError(error.strerror or str(error)) from None
+    return decode(data)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one rename, keeping its permission bits."""
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".sqlsafe-tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
