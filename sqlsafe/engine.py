@@ -15,42 +15,18 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from sqlsafe import suppression
-from sqlsafe.checks.base import FileContext, Index, Rule, RuleSettings
+from sqlsafe.checks.base import FileContext, Index
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.diagnostics import (
     SYNTAX_ERROR_CODE,
-    Applicability,
     Diagnostic,
-    Fix,
     Location,
 )
 from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
 from sqlsafe.locator import Locator
+from sqlsafe.selection import RuleSelection
 
 MAX_FIX_ITERATIONS = 100
-
-
-@dataclass(frozen=True)
-class RuleSelection:
-    """The resolved rule settings for one file."""
-
-    rules: tuple[type[Rule], ...]
-    fixable: frozenset[str] | None = None
-    """Codes whose fixes are offered; None means all."""
-    safe_fixes: frozenset[str] = frozenset()
-    """Codes whose unsafe fixes count as safe (`lint.extend-safe-fixes`)."""
-    unsafe_fixes: frozenset[str] = frozenset()
-    """Codes whose safe fixes count as unsafe (`lint.extend-unsafe-fixes`)."""
-    rule_settings: RuleSettings = field(default_factory=RuleSettings)
-
-    def adjust(self, code: str, fix: Fix | None) -> Fix | None:
-        if fix is None or (self.fixable is not None and code not in self.fixable):
-            return None
-        if code in self.unsafe_fixes and fix.applicability is Applicability.SAFE:
-            return fix.with_applicability(Applicability.UNSAFE)
-        if code in self.safe_fixes and fix.applicability is Applicability.UNSAFE:
-            return fix.with_applicability(Applicability.SAFE)
-        return fix
 
 
 @dataclass

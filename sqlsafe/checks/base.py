@@ -14,62 +14,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, TypeVar
 
 import libcst as cst
 
 from sqlsafe.checks.names import ImportTable
+from sqlsafe.checks.project import EmptyIndex, FactoryFacts, Index, ModelFacts
 from sqlsafe.diagnostics import Applicability, FixAvailability, RuleMeta, Severity
+from sqlsafe.selection import RuleSettings
 
 T = TypeVar("T")
 
+__all__ = [
+    "EmptyIndex",
+    "FactoryFacts",
+    "FileContext",
+    "FixPlan",
+    "Index",
+    "Insert",
+    "ModelFacts",
+    "Replace",
+    "Rule",
+    "RuleSettings",
+]
+
 DOCS_URL = "https://github.com/sqlsafe/sqlsafe/blob/main/README.md#{code}"
-
-
-class ModelFacts(Protocol):
-    qualname: str
-    primary_key: tuple[str, ...]
-    columns: frozenset[str]
-    relationships: frozenset[str]
-    deferred: frozenset[str]
-
-
-class FactoryFacts(Protocol):
-    qualname: str
-    session_class: str
-    is_async: bool
-    expire_on_commit: bool
-
-
-class Index(Protocol):
-    """The project index as rules see it (built by `sqlsafe.index`)."""
-
-    def model(self, qualname: str) -> ModelFacts | None: ...
-
-    def factory(self, qualname: str) -> FactoryFacts | None: ...
-
-    def alias(self, qualname: str) -> str | None: ...
-
-
-class EmptyIndex:
-    """An index that knows nothing: rules then decide from imports alone."""
-
-    def model(self, qualname: str) -> ModelFacts | None:
-        return None
-
-    def factory(self, qualname: str) -> FactoryFacts | None:
-        return None
-
-    def alias(self, qualname: str) -> str | None:
-        return None
-
-
-@dataclass(frozen=True)
-class RuleSettings:
-    """The part of the configuration rules may read."""
-
-    helpers_module: str = "sqlsafe.helpers"
-    sqlalchemy_version: tuple[int, ...] = (2, 0)
 
 
 @dataclass(frozen=True)

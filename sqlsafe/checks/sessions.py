@@ -186,9 +186,12 @@ def _session_of_param(context: FileContext, param: cst.Param) -> SessionKind | N
         if kind is not None:
             return kind
     default = param.default
-    if isinstance(default, cst.Call) and context.names.qualify(default.func) in _DEPENDS:
-        if default.args:
-            return kind_of_factory(context, context.names.qualify(default.args[0].value))
+    if (
+        isinstance(default, cst.Call)
+        and default.args
+        and context.names.qualify(default.func) in _DEPENDS
+    ):
+        return kind_of_factory(context, context.names.qualify(default.args[0].value))
     return None
 
 

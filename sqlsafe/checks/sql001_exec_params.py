@@ -70,9 +70,13 @@ class ExecPositionalParams(Rule):
         if kind is None or not is_sqlmodel_session(self.context, kind):
             return
         session = "AsyncSession" if kind.is_async else "Session"
-        message = f"`{session}.exec()` takes parameters only as `params=`; this call raises `TypeError`"
+        message = (
+            f"`{session}.exec()` takes parameters only as `params=`; this call raises `TypeError`"
+        )
         fix = None
-        has_params = any(arg.keyword is not None and arg.keyword.value == "params" for arg in node.args)
+        has_params = any(
+            arg.keyword is not None and arg.keyword.value == "params" for arg in node.args
+        )
         if len(positional) == 2 and not has_params:
             fix = FixPlan(
                 changes=(Insert(positional[1].value, "params="),),

@@ -15,7 +15,8 @@ import libcst as cst
 from sqlsafe.checks.base import EmptyIndex, Index, RuleSettings
 from sqlsafe.checks.registry import load
 from sqlsafe.diagnostics import Applicability, Diagnostic
-from sqlsafe.engine import CheckResult, RuleSelection, check_source, fix_source
+from sqlsafe.engine import CheckResult, check_source, fix_source
+from sqlsafe.selection import RuleSelection
 
 PATH = Path("/project/app/snippet.py")
 

@@ -106,7 +106,7 @@ def test_position_and_fix():
     (diagnostic,) = check(FLAGGED["with-session"], SELECT)
     assert (diagnostic.start.row, diagnostic.start.column) == (5, 48)
     assert diagnostic.fix is not None and diagnostic.fix.applicability.value == "safe"
-    assert "session.exec(text(\"select :x\"), params={\"x\": 1})" in fix(
+    assert 'session.exec(text("select :x"), params={"x": 1})' in fix(
         FLAGGED["with-session"], SELECT
     )
 

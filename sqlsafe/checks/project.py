@@ -1,0 +1,44 @@
+"""What rules may know about the project beyond the file they check (no libcst here: the
+engine imports this before it knows whether any file needs parsing)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class ModelFacts(Protocol):
+    qualname: str
+    primary_key: tuple[str, ...]
+    columns: frozenset[str]
+    relationships: frozenset[str]
+    deferred: frozenset[str]
+
+
+class FactoryFacts(Protocol):
+    qualname: str
+    session_class: str
+    is_async: bool
+    expire_on_commit: bool
+
+
+class Index(Protocol):
+    """The project index as rules see it (built by `sqlsafe.index`)."""
+
+    def model(self, qualname: str) -> ModelFacts | None: ...
+
+    def factory(self, qualname: str) -> FactoryFacts | None: ...
+
+    def alias(self, qualname: str) -> str | None: ...
+
+
+class EmptyIndex:
+    """An index that knows nothing: rules then decide from imports alone."""
+
+    def model(self, qualname: str) -> ModelFacts | None:
+        return None
+
+    def factory(self, qualname: str) -> FactoryFacts | None:
+        return None
+
+    def alias(self, qualname: str) -> str | None:
+        return None
