@@ -1,0 +1,269 @@
+"""One run over many files: read, pre-filter, check or fix, write back; in parallel when
+there are enough files to pay for a process pool."""
+
+from __future__ import annotations
+
+import difflib
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+from pathlib import Path
+
+import pathspec
+
+from sqlsafe import source as sources
+from sqlsafe.checks.project import EmptyIndex, Index
+from sqlsafe.checks.registry import load
+from sqlsafe.config import Settings
+from sqlsafe.diagnostics import Applicability, Diagnostic, Location
+from sqlsafe.selection import RuleSelection, RuleSettings
+
+IO_ERROR_CODE = "E902"
+# Below this many files a pool costs more (start-up, pickling) than it saves.
+POOL_THRESHOLD = 32
+
+
+class Mode(Enum):
+    CHECK = "check"
+    FIX = "fix"  # write fixed files
+    DIFF = "diff"  # compute fixes, write nothing
+    ADD_NOQA = "add-noqa"
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: Mode = Mode.CHECK
+    unsafe_fixes: bool = False
+    noqa_reason: str | None = None
+
+
+@dataclass
+class Outcome:
+    path: Path
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    fixed: Counter[str] = field(default_factory=Counter)
+    original: str | None = None
+    fixed_text: str | None = None
+    """The new text when fixes (or noqa comments) changed the file."""
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    noqa_added: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed_text is not None and self.fixed_text != self.original
+
+    def diff(self, display: str) -> str:
+        assert self.original is not None and self.fixed_text is not None
+        lines = difflib.unified_diff(
+            self.original.splitlines(keepends=True),
+            self.fixed_text.splitlines(keepends=True),
+            fromfile=display,
+            tofile=display,
+        )
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def io_error(path: Path, message: str) -> Diagnostic:
+    return Diagnostic(
+        code=IO_ERROR_CODE,
+        name="io-error",
+        message=message,
+        path=path,
+        start=Location(1, 1),
+        end=Location(1, 1),
+        is_rule=False,
+    )
+
+
+def module_name(path: Path, roots: Sequence[Path]) -> str:
+    """The dotted module of a file under the first import root that contains it."""
+    for root in roots:
+        try:
+            relative = path.with_suffix("").relative_to(root)
+        except ValueError:
+            continue
+        parts = list(relative.parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        if parts:
+            return ".".join(parts)
+    return path.stem
+
+
+@cache
+def _spec(pattern: str) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+
+
+def per_file_ignored(path: Path, settings: Settings) -> frozenset[str]:
+    """Selectors that `lint.per-file-ignores` switches off for this file."""
+    try:
+        relative = path.relative_to(settings.root).as_posix()
+    except ValueError:
+        relative = path.as_posix()
+    ignored: set[str] = set()
+    for glob, selectors in settings.per_file_ignores + settings.extend_per_file_ignores:
+        negated = glob.startswith("!")
+        pattern = glob[1:] if negated else glob
+        matches = _spec(pattern).match_file(relative) or _spec(pattern).match_file(path.name)
+        if matches != negated:
+            ignored.update(selectors)
+    return frozenset(ignored)
+
+
+def selection_for(path: Path, settings: Settings) -> RuleSelection:
+    return _selection(settings, per_file_ignored(path, settings))
+
+
+@cache
+def _selection(settings: Settings, ignored: frozenset[str]) -> RuleSelection:
+    from sqlsafe.config import select_codes
+
+    enabled = select_codes(
+        settings.select + settings.extend_select, settings.ignore + tuple(ignored)
+    )
+    version = tuple(int(part) for part in settings.sqlalchemy_version.split("."))
+    return RuleSelection(
+        rules=tuple(load(code) for code in sorted(enabled)),
+        fixable=settings.fixable_codes(),
+        safe_fixes=select_codes(settings.extend_safe_fixes, ()),
+        unsafe_fixes=select_codes(settings.extend_unsafe_fixes, ()),
+        rule_settings=RuleSettings(
+            helpers_module=settings.helpers_module, sqlalchemy_version=version
+        ),
+    )
+
+
+def might_match(text: str, names: Iterable[str]) -> bool:
+    """The textual pre-filter: a file that mentions no ORM module and no name the project
+    index knows (models, session factories, aliases) cannot hold a finding."""
+    if "sqlmodel" in text or "sqlalchemy" in text:
+        return True
+    return any(name in text for name in names)
+
+
+@dataclass
+class Job:
+    path: Path
+    display: str
+    settings: Settings
+    text: str | None = None
+    """Given for stdin; read from `path` otherwise."""
+
+
+@dataclass
+class Run:
+    options: Options
+    index: Index = field(default_factory=EmptyIndex)
+    index_names: frozenset[str] = frozenset()
+
+    def applicable(self, diagnostic: Diagnostic) -> bool:
+        fix = diagnostic.fix
+        if fix is None:
+            return False
+        return fix.applicability is Applicability.SAFE or (
+            self.options.unsafe_fixes and fix.applicability is Applicability.UNSAFE
+        )
+
+    def process(self, job: Job) -> Outcome:
+        from sqlsafe import engine, suppression
+        from sqlsafe.locator import Locator
+
+        outcome = Outcome(job.path)
+        if job.text is not None:
+            text = job.text
+            encoded = None
+        else:
+            try:
+                decoded = sources.read(job.path)
+            except sources.SourceError as error:
+                outcome.diagnostics.append(io_error(job.path, str(error)))
+                return outcome
+            text, encoded = decoded.text, decoded
+        outcome.original = text
+        if not might_match(text, self.index_names):
+            return outcome
+        selection = selection_for(job.path, job.settings)
+        if not selection.rules:
+            return outcome
+        name = module_name(job.path, job.settings.src_roots())
+
+        def check(current: str) -> engine.CheckResult:
+            return engine.check_source(
+                current, job.path, name, selection, self.index, display_path=job.display
+            )
+
+        mode = self.options.mode
+        if mode is Mode.CHECK:
+            result = check(text)
+        elif mode is Mode.ADD_NOQA:
+            result = check(text)
+            locator = Locator(text)
+            edits = suppression.add_noqa_edits(
+                locator,
+                suppression.parse(text, job.display, locator),
+                result.diagnostics,
+                self.options.noqa_reason,
+            )
+            if edits:
+                from sqlsafe.fixes import apply_edits
+
+                outcome.fixed_text = apply_edits(text, edits)
+                outcome.noqa_added = len(edits)
+        else:
+            fixed = engine.fix_source(text, check, self.applicable)
+            result = fixed.remaining
+            outcome.fixed = fixed.fixed
+            if fixed.error is not None:
+                outcome.errors.append(f"error: {job.display}: {fixed.error}")
+            if fixed.text != text:
+                outcome.fixed_text = fixed.text
+        outcome.diagnostics = result.diagnostics
+        outcome.warnings = result.warnings
+        if outcome.changed and mode in (Mode.FIX, Mode.ADD_NOQA) and encoded is not None:
+            assert outcome.fixed_text is not None
+            try:
+                sources.write_atomic(job.path, encoded.encode(outcome.fixed_text))
+            except (OSError, UnicodeEncodeError) as error:
+                outcome.errors.append(f"error: Failed to write {job.display}: {error}")
+        return outcome
+
+
+_ACTIVE: Run | None = None
+
+
+def _process_chunk(jobs: list[Job]) -> list[Outcome]:
+    assert _ACTIVE is not None
+    return [_ACTIVE.process(job) for job in jobs]
+
+
+def run_jobs(run: Run, jobs: list[Job], workers: int | None = None) -> Iterator[Outcome]:
+    """Outcomes in the order of `jobs`, computed in a fork pool when it pays off."""
+    global _ACTIVE
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(jobs) < POOL_THRESHOLD or "fork" not in _start_methods():
+        for job in jobs:
+            yield run.process(job)
+        return
+    import libcst  # noqa: F401  - imported once here so forked workers share it
+
+    _ACTIVE = run
+    size = max(1, min(64, len(jobs) // (workers * 4)))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for outcomes in pool.map(_process_chunk, chunks):
+                yield from outcomes
+    finally:
+        _ACTIVE = None
+
+
+def _start_methods() -> list[str]:
+    return multiprocessing.get_all_start_methods()
