@@ -35,7 +35,11 @@ def decode(data: bytes) -> Source:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(str(error)) from None
+        if "unknown encoding" in str(error):
+            raise SourceError(f"{error}; fix the `# -*- coding: ... -*-` comment") from None
+        # Bytes in the first two lines that are not UTF-8 and no cookie: let the decode
+        # below say where.
+        encoding = "utf-8"
     bom = encoding == "utf-8-sig"
     if bom:
         encoding = "utf-8"
