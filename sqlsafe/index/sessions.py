@@ -1,0 +1,372 @@
+"""Session factories, Session subclasses and module-level type aliases.
+
+A factory is anything the project calls to get a session: a `sessionmaker(...)` /
+`async_sessionmaker(...)` / `scoped_session(...)` assignment, a Session subclass, or a
+function that returns or yields a session it made (`with Session(engine) as s: yield s`,
+`return SessionLocal()`, `yield from get_session()`), plus the names the `session-factories`
+setting lists. For each, the index records the session class it makes and whether
+`expire_on_commit=False` is proven; anything not proven is reported as the library default
+(`expire_on_commit=True`), so that rules about expired objects err on the side of reporting.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+from sqlsafe.index.modules import ModuleScope
+from sqlsafe.index.resolver import Resolver, library_member, typing_member
+from sqlsafe.index.syntax import keyword, parsed_string, walk_function
+from sqlsafe.index.types import SessionFactory
+
+SQLMODEL_SESSION = "sqlmodel.Session"
+SQLALCHEMY_SESSION = "sqlalchemy.orm.Session"
+SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session.AsyncSession"
+SQLALCHEMY_ASYNC_SESSION = "sqlalchemy.ext.asyncio.AsyncSession"
+ASYNC_SESSIONS = frozenset({SQLMODEL_ASYNC_SESSION, SQLALCHEMY_ASYNC_SESSION})
+
+_MAKERS = {"sessionmaker": SQLALCHEMY_SESSION, "async_sessionmaker": SQLALCHEMY_ASYNC_SESSION}
+_SCOPED = frozenset({"scoped_session", "async_scoped_session"})
+_CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
+_ITERATOR_TYPES = frozenset(
+    {"Iterator", "Generator", "AsyncIterator", "AsyncGenerator", "Iterable", "AsyncIterable"}
+)
+_CONTEXT_TYPES = frozenset({"ContextManager", "AsyncContextManager"})
+
+# (session class, expire_on_commit) as far as proven.
+Made = tuple[str, bool]
+
+
+def library_session(qualname: str | None) -> str | None:
+    """The public name of a SQLModel / SQLAlchemy session class under any of its spellings."""
+    member = library_member(qualname)
+    from_sqlmodel = qualname is not None and qualname.startswith("sqlmodel.")
+    if member == "Session":
+        return SQLMODEL_SESSION if from_sqlmodel else SQLALCHEMY_SESSION
+    if member == "AsyncSession":
+        return SQLMODEL_ASYNC_SESSION if from_sqlmodel else SQLALCHEMY_ASYNC_SESSION
+    return None
+
+
+def _expire_on_commit(call: ast.Call, default: bool) -> bool:
+    value = keyword(call, "expire_on_commit")
+    if value is None:
+        return default
+    return not (isinstance(value, ast.Constant) and value.value is False)
+
+
+class SessionFinder:
+    def __init__(
+        self,
+        scopes: dict[str, ModuleScope],
+        resolver: Resolver,
+        configured: Sequence[str] = (),
+    ) -> None:
+        self.scopes = scopes
+        self.resolver = resolver
+        self.configured = configured
+        self._bases: dict[str, str | None] = {}
+        self._factories: dict[str, SessionFactory | None] = {}
+
+    # -- Session subclasses ---------------------------------------------------------------
+
+    def session_base(self, qualname: str) -> str | None:
+        """The library session class a class is or derives from (None: not a session)."""
+        known = library_session(qualname)
+        if known is not None:
+            return known
+        if qualname in self._bases:
+            return self._bases[qualname]
+        self._bases[qualname] = None
+        node = self._definition(qualname)
+        result = None
+        if isinstance(node, ast.ClassDef):
+            module = qualname.rpartition(".")[0]
+            for base in node.bases:
+                resolved = self.resolver.expr(module, base)
+                result = resolved and self.session_base(resolved)
+                if result:
+                    break
+        self._bases[qualname] = result
+        return result
+
+    def _subclass_expires(self, qualname: str) -> bool:
+        """Whether a project Session subclass keeps the default expire_on_commit=True."""
+        node = self._definition(qualname)
+        if not isinstance(node, ast.ClassDef):
+            return True
+        module = qualname.rpartition(".")[0]
+        for statement in node.body:
+            if isinstance(statement, ast.FunctionDef) and statement.name == "__init__":
+                verdict = _init_expire_on_commit(statement)
+                if verdict is not None:
+                    return verdict
+        for base in node.bases:
+            resolved = self.resolver.expr(module, base)
+            if resolved and library_session(resolved) is None and self.session_base(resolved):
+                return self._subclass_expires(resolved)
+        return True
+
+    # -- factories ------------------------------------------------------------------------
+
+    def find(self) -> dict[str, SessionFactory]:
+        found: dict[str, SessionFactory] = {}
+        for module, scope in self.scopes.items():
+            for name in scope.bindings:
+                factory = self.factory(f"{module}.{name}")
+                if factory is not None and factory.qualname == f"{module}.{name}":
+                    found[factory.qualname] = factory
+        for name in self.configured:
+            qualname = self.resolver.canonical(name)
+            if qualname not in found:
+                found[qualname] = self._configured(qualname)
+        return found
+
+    def factory(self, qualname: str) -> SessionFactory | None:
+        if qualname in self._factories:
+            return self._factories[qualname]
+        self._factories[qualname] = None  # recursion through factories ends here
+        result = self._factory(qualname)
+        self._factories[qualname] = result
+        return result
+
+    def _definition(self, qualname: str) -> ast.AST | None:
+        module, _, name = qualname.rpartition(".")
+        scope = self.scopes.get(module)
+        binding = scope.bindings.get(name) if scope else None
+        return getattr(binding, "node", None)
+
+    def _factory(self, qualname: str) -> SessionFactory | None:
+        canonical = self.resolver.canonical(qualname)
+        if canonical != qualname:
+            return self.factory(canonical)
+        module = qualname.rpartition(".")[0]
+        node = self._definition(qualname)
+        if isinstance(node, ast.ClassDef):
+            base = self.session_base(qualname)
+            if base is None:
+                return None
+            expires = self._subclass_expires(qualname)
+            return SessionFactory(qualname, qualname, base in ASYNC_SESSIONS, expires, "class")
+        if isinstance(node, ast.Call):
+            return self._assigned(qualname, module, node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return self._function(qualname, module, node)
+        return None
+
+    def _factory_at(self, module: str, node: ast.expr) -> SessionFactory | None:
+        qualname = self.resolver.expr(module, node)
+        return None if qualname is None else self.factory(qualname)
+
+    def _make(self, qualname: str, made: Made, kind: str) -> SessionFactory:
+        session_class, expires = made
+        is_async = self.session_base(session_class) in ASYNC_SESSIONS
+        return SessionFactory(qualname, session_class, is_async, expires, kind)
+
+    def _assigned(self, qualname: str, module: str, call: ast.Call) -> SessionFactory | None:
+        callee = self.resolver.call_name(module, call)
+        member = library_member(callee)
+        if member in _MAKERS:
+            made = self._sessionmaker(module, call, _MAKERS[member])  # type: ignore[index]
+            return None if made is None else self._make(qualname, made, "sessionmaker")
+        if member in _SCOPED:
+            inner = call.args[0] if call.args else keyword(call, "session_factory")
+            if isinstance(inner, ast.Call):
+                inner_factory = self._assigned(qualname, module, inner)
+            else:
+                inner_factory = self._factory_at(module, inner) if inner is not None else None
+            if inner_factory is None:
+                return None
+            made = (inner_factory.session_class, inner_factory.expire_on_commit)
+            return self._make(qualname, made, "scoped")
+        if callee == "functools.partial" and call.args:
+            made = self._session_call(module, call.args[0], call)
+            return None if made is None else self._make(qualname, made, "function")
+        return None
+
+    def _sessionmaker(self, module: str, call: ast.Call, default: str) -> Made | None:
+        class_ = keyword(call, "class_")
+        if class_ is None and len(call.args) > 1:
+            class_ = call.args[1]
+        session_class = default
+        if class_ is not None:
+            resolved = self.resolver.expr(module, class_)
+            if resolved is None or self.session_base(resolved) is None:
+                return None
+            session_class = library_session(resolved) or resolved
+        return session_class, _expire_on_commit(call, self._class_expires(session_class))
+
+    def _class_expires(self, session_class: str) -> bool:
+        if library_session(session_class) is not None:
+            return True
+        return self._subclass_expires(session_class)
+
+    def _session_call(self, module: str, func: ast.expr, call: ast.Call) -> Made | None:
+        """What calling `func` (with `call`'s arguments) makes, if it is a session."""
+        resolved = self.resolver.expr(module, func)
+        if resolved is None:
+            return None
+        base = self.session_base(resolved)
+        if base is not None:
+            session_class = library_session(resolved) or resolved
+            return session_class, _expire_on_commit(call, self._class_expires(session_class))
+        factory = self.factory(resolved)
+        if factory is None or factory.kind in ("generator", "contextmanager"):
+            return None
+        expires = factory.expire_on_commit
+        if factory.kind in ("sessionmaker", "class"):
+            expires = _expire_on_commit(call, expires)
+        return factory.session_class, expires
+
+    def _produced(self, module: str, node: ast.expr, context: bool) -> Made | None:
+        """The session an expression evaluates to (`context`: as a `with` item's target)."""
+        if not isinstance(node, ast.Call):
+            return None
+        func = node.func
+        if context and isinstance(func, ast.Attribute) and func.attr == "begin":
+            # `with SessionLocal.begin() as session`: a sessionmaker's begin() yields a session
+            # (a session's own begin() yields a transaction).
+            factory = self._factory_at(module, func.value)
+            if factory is not None and factory.kind == "sessionmaker":
+                return factory.session_class, factory.expire_on_commit
+            return None
+        made = self._session_call(module, func, node)
+        if made is not None or not context:
+            return made
+        factory = self._factory_at(module, func)
+        if factory is not None and factory.kind == "contextmanager":
+            return factory.session_class, factory.expire_on_commit
+        return None
+
+    def _function(
+        self, qualname: str, module: str, function: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> SessionFactory | None:
+        nodes = list(walk_function(function.body))
+        yielded = [n for n in nodes if isinstance(n, (ast.Yield, ast.YieldFrom))]
+        decorators = {self.resolver.expr(module, d) for d in function.decorator_list}
+        if decorators & _CONTEXT_MANAGERS:
+            kind = "contextmanager"
+        elif yielded:
+            kind = "generator"
+        else:
+            kind = "function"
+        values: list[ast.expr] = []
+        if yielded:
+            for node in yielded:
+                if isinstance(node, ast.YieldFrom):
+                    inner = self._delegated(module, node.value)
+                    if inner is not None:
+                        return self._make(qualname, inner, kind)
+                elif node.value is not None:
+                    values.append(node.value)
+        else:
+            values = [n.value for n in nodes if isinstance(n, ast.Return) and n.value is not None]
+        for value in values:
+            made = self._value(module, nodes, value)
+            if made is not None:
+                return self._make(qualname, made, kind)
+        annotated = self._annotated(module, function.returns)
+        if annotated is None:
+            return None
+        return self._make(qualname, (annotated, self._class_expires(annotated)), kind)
+
+    def _delegated(self, module: str, node: ast.expr) -> Made | None:
+        """`yield from get_session()`: the generator factory it delegates to."""
+        if not isinstance(node, ast.Call):
+            return None
+        factory = self._factory_at(module, node.func)
+        if factory is None or factory.kind != "generator":
+            return None
+        return factory.session_class, factory.expire_on_commit
+
+    def _value(self, module: str, nodes: list[ast.AST], value: ast.expr) -> Made | None:
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Name):
+            return self._produced(module, value, context=False)
+        # The last binding of the name before it is returned or yielded.
+        made: Made | None = None
+        for node in nodes:
+            if node is value:
+                break
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if _binds(item.optional_vars, value.id):
+                        made = self._produced(module, item.context_expr, context=True)
+            elif isinstance(node, ast.Assign):
+                if any(_binds(t, value.id) for t in node.targets):
+                    made = self._produced(module, node.value, context=False)
+            elif isinstance(node, ast.AnnAssign) and _binds(node.target, value.id):
+                made = None if node.value is None else self._produced(module, node.value, False)
+        return made
+
+    def _annotated(self, module: str, returns: ast.expr | None) -> str | None:
+        """The session class a return annotation names: `-> Session`,
+        `-> Iterator[Session]`, `-> AsyncGenerator[AsyncSession, None]`."""
+        node = parsed_string(returns)
+        if isinstance(node, ast.Subscript):
+            origin = self.resolver.expr(module, node.value)
+            member = typing_member(origin) or (
+                origin.rpartition(".")[2]
+                if origin and origin.startswith("collections.abc.")
+                else None
+            )
+            if member not in _ITERATOR_TYPES | _CONTEXT_TYPES:
+                return None
+            node = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+            node = parsed_string(node)
+        if node is None:
+            return None
+        resolved = self.resolver.expr(module, node)
+        if resolved is None or self.session_base(resolved) is None:
+            return None
+        return library_session(resolved) or resolved
+
+    def _configured(self, qualname: str) -> SessionFactory:
+        node = self._definition(qualname)
+        is_async = isinstance(node, ast.AsyncFunctionDef)
+        session_class = SQLALCHEMY_ASYNC_SESSION if is_async else SQLALCHEMY_SESSION
+        return SessionFactory(qualname, session_class, is_async, True, "configured")
+
+    # -- aliases --------------------------------------------------------------------------
+
+    def aliases(self) -> dict[str, str]:
+        """`SessionDep = Annotated[Session, Depends(get_session)]` -> "sqlmodel.Session"."""
+        found: dict[str, str] = {}
+        for module, scope in self.scopes.items():
+            for name, definition in scope.values():
+                node = definition.node
+                if not isinstance(node, ast.Subscript):
+                    continue
+                if typing_member(self.resolver.expr(module, node.value)) != "Annotated":
+                    continue
+                inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+                target = self.resolver.expr(module, parsed_string(inner) or inner)
+                if target is not None:
+                    found[f"{module}.{name}"] = library_session(target) or target
+        return found
+
+
+def _binds(target: ast.expr | None, name: str) -> bool:
+    return isinstance(target, ast.Name) and target.id == name
+
+
+def _init_expire_on_commit(init: ast.FunctionDef) -> bool | None:
+    """What a Session subclass's `__init__` forces expire_on_commit to, if it does."""
+    for node in walk_function(init.body):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "__init__":
+                value = keyword(node, "expire_on_commit")
+                if value is not None:
+                    return not (isinstance(value, ast.Constant) and value.value is False)
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "setdefault"
+                and len(node.args) == 2
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == "expire_on_commit"
+            ):
+                value = node.args[1]
+                return not (isinstance(value, ast.Constant) and value.value is False)
+    return None

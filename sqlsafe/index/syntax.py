@@ -1,0 +1,58 @@
+"""Small readers of stdlib `ast` nodes shared by the index's finders."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+
+def walk_function(statements: Iterable[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of a function body in source order, not entering nested scopes."""
+    stack: list[ast.AST] = list(reversed(list(statements)))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def keyword(node: ast.Call | ast.ClassDef, name: str) -> ast.expr | None:
+    for argument in node.keywords:
+        if argument.arg == name:
+            return argument.value
+    return None
+
+
+def parsed_string(node: ast.expr | None) -> ast.expr | None:
+    """A string annotation parsed into an expression (other nodes pass through)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            return ast.parse(node.value.strip(), mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+    return node
+
+
+def is_true(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def is_none(node: ast.expr | None) -> bool:
+    return node is None or (isinstance(node, ast.Constant) and node.value is None)
+
+
+def dict_value(node: ast.expr | None, key: str) -> ast.expr | None:
+    if isinstance(node, ast.Dict):
+        for k, v in zip(node.keys, node.values, strict=True):
+            if isinstance(k, ast.Constant) and k.value == key:
+                return v
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        return keyword(node, key)
+    return None
+
+
+def elements(node: ast.expr | None) -> list[ast.expr]:
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return list(node.elts)
+    return []

@@ -1,0 +1,46 @@
+"""The facts the project index hands out: plain frozen data, comparable and hashable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """An ORM-mapped class: a SQLModel `table=True` class or a declarative SQLAlchemy class."""
+
+    qualname: str
+    primary_key: tuple[str, ...]
+    """Attribute names in mapper order (the order `session.get` takes); empty if unknown."""
+    columns: frozenset[str]
+    """Column attribute names, inherited ones included (deferred ones too)."""
+    relationships: frozenset[str]
+    """Relationship attributes, including backrefs other models declare onto this one."""
+    deferred: frozenset[str]
+    """Columns not loaded with the object (`deferred()`, `mapped_column(deferred=True)`...)."""
+    style: str
+    """"sqlmodel" or "declarative"."""
+    primary_key_order_proven: bool = True
+    """False when a composite key's order depends on how a SQLAlchemy version scans classes
+    (key columns spread over several classes, or SQLModel `sa_column=` mixed with plain
+    fields): a rewrite that must pass the key as a tuple should not rely on the order then."""
+
+
+@dataclass(frozen=True)
+class SessionFactory:
+    """A callable that makes sessions, and what it is known to make."""
+
+    qualname: str
+    session_class: str
+    """"sqlmodel.Session", "sqlalchemy.orm.Session", "sqlmodel.ext.asyncio.session.AsyncSession",
+    "sqlalchemy.ext.asyncio.AsyncSession", or the qualified name of a project subclass."""
+    is_async: bool
+    expire_on_commit: bool
+    """False only when proven: `expire_on_commit=False` on the factory, the call it makes, or
+    the Session subclass it makes."""
+    kind: str = "function"
+    """How a session is obtained from it: "sessionmaker" (call it; also `.begin()`), "scoped"
+    (`scoped_session`: call it), "class" (a Session subclass: call it), "function" (returns a
+    session), "generator" (yields one, e.g. a FastAPI dependency), "contextmanager"
+    (`@contextmanager`: `with f() as session`), or "configured" (named in the
+    `session-factories` setting and not otherwise recognised)."""
