@@ -1,0 +1,188 @@
+"""The preview of a fix under `help:` in the `full` format, laid out like Ruff 0.17.5's.
+
+```
+  |
+5 |
+  - def load(session, ids=[]):
+6 + def load(session, ids=None):
+7 |     unused = 42
+  |
+```
+Ruff applies the fix to the whole file and diffs the lines with Myers' algorithm (the
+`similar` crate), showing one line of context and numbering kept and added lines in the
+fixed file. The same algorithm is used here so that ties between equally short diffs (a
+blank line moved or kept) come out the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlsafe.diagnostics import Fix, Location
+from sqlsafe.output._shared import sorted_edits
+from sqlsafe.output._text import lines_with_ends, visible
+
+CONTEXT = 1
+HUNK_SEPARATOR = "-" * 80
+
+# (tag, old start, old end, new start, new end); tags: "equal", "change"
+Op = tuple[str, int, int, int, int]
+
+
+def fix_diff(source: str, fix: Fix) -> list[str]:
+    """The framed diff lines, or nothing when the fix changes no line."""
+    old = lines_with_ends(source)
+    new = lines_with_ends(apply_fix(source, fix))
+    groups = _groups(_ops(old, new), CONTEXT)
+    if not groups:
+        return []
+    number_width = len(str(max(groups[-1][-1][4], 1)))
+    gutter = " " * (number_width + 1) + "|"
+    out = [gutter]
+    for index, group in enumerate(groups):
+        if index:
+            out.append(HUNK_SEPARATOR)
+        for tag, old_start, old_end, new_start, new_end in group:
+            if tag == "equal":
+                kept = range(new_start, new_end)
+                out.extend(_line(j + 1, "|", new[j], number_width) for j in kept)
+                continue
+            out.extend(_line(None, "-", old[i], number_width) for i in range(old_start, old_end))
+            out.extend(_line(j + 1, "+", new[j], number_width) for j in range(new_start, new_end))
+    out.append(gutter)
+    return out
+
+
+def _line(number: int | None, sign: str, text: str, number_width: int) -> str:
+    label = f"{number:<{number_width}}" if number is not None else " " * number_width
+    content = visible(text.rstrip("\r\n"))
+    return f"{label} {sign} {content}" if content else f"{label} {sign}"
+
+
+def apply_fix(source: str, fix: Fix) -> str:
+    starts = [0]
+    for line in lines_with_ends(source):
+        starts.append(starts[-1] + len(line))
+
+    def offset(location: Location) -> int:
+        if location.row > len(starts) - 1:
+            return len(source)
+        row_start = starts[location.row - 1]
+        return min(row_start + max(location.column - 1, 0), starts[location.row])
+
+    pieces = []
+    position = 0
+    for edit in sorted_edits(fix):
+        begin, end = offset(edit.start), offset(edit.end)
+        if begin < position:  # overlapping edits cannot both apply; keep the first
+            continue
+        pieces += [source[position:begin], edit.content]
+        position = max(end, begin)
+    pieces.append(source[position:])
+    return "".join(pieces)
+
+
+def _ops(old: Sequence[str], new: Sequence[str]) -> list[Op]:
+    raw: list[Op] = []
+    _conquer(old, 0, len(old), new, 0, len(new), raw)
+    # Neighbouring deletions and insertions form one change, shown deletions first.
+    merged: list[Op] = []
+    for op in raw:
+        if merged and (merged[-1][0] == "equal") == (op[0] == "equal"):
+            tag, old_start, _, new_start, _ = merged[-1]
+            merged[-1] = (tag, old_start, op[2], new_start, op[4])
+        else:
+            merged.append(op)
+    return merged
+
+
+def _conquer(
+    old: Sequence[str], o0: int, o1: int, new: Sequence[str], n0: int, n1: int, out: list[Op]
+) -> None:
+    prefix = 0
+    while o0 + prefix < o1 and n0 + prefix < n1 and old[o0 + prefix] == new[n0 + prefix]:
+        prefix += 1
+    if prefix:
+        out.append(("equal", o0, o0 + prefix, n0, n0 + prefix))
+    o0, n0 = o0 + prefix, n0 + prefix
+    suffix = 0
+    while o1 - suffix > o0 and n1 - suffix > n0 and old[o1 - suffix - 1] == new[n1 - suffix - 1]:
+        suffix += 1
+    o1, n1 = o1 - suffix, n1 - suffix
+    if o0 < o1 or n0 < n1:
+        if o0 == o1 or n0 == n1:
+            out.append(("change", o0, o1, n0, n1))
+        else:
+            x, y = _middle_snake(old, o0, o1, new, n0, n1)
+            _conquer(old, o0, x, new, n0, y, out)
+            _conquer(old, x, o1, new, y, n1, out)
+    if suffix:
+        out.append(("equal", o1, o1 + suffix, n1, n1 + suffix))
+
+
+def _middle_snake(
+    old: Sequence[str], o0: int, o1: int, new: Sequence[str], n0: int, n1: int
+) -> tuple[int, int]:
+    """Where an optimal path crosses the middle, searching from both corners at once."""
+    n, m = o1 - o0, n1 - n0
+    delta = n - m
+    odd = delta % 2 == 1
+    limit = (n + m + 1) // 2 + 1
+    size = 2 * limit + 2
+    forward = [0] * size  # furthest x on each diagonal k (index k + limit)
+    backward = [0] * size
+    for d in range(limit):
+        for k in range(d, -d - 1, -2):
+            if k == -d or (k != d and forward[k - 1 + limit] < forward[k + 1 + limit]):
+                x = forward[k + 1 + limit]
+            else:
+                x = forward[k - 1 + limit] + 1
+            y = x - k
+            snake_x, snake_y = x, y
+            while x < n and y < m and old[o0 + x] == new[n0 + y]:
+                x += 1
+                y += 1
+            forward[k + limit] = x
+            if odd and abs(k - delta) <= d - 1 and x + backward[delta - k + limit] >= n:
+                return o0 + snake_x, n0 + snake_y
+        for k in range(d, -d - 1, -2):
+            if k == -d or (k != d and backward[k - 1 + limit] < backward[k + 1 + limit]):
+                x = backward[k + 1 + limit]
+            else:
+                x = backward[k - 1 + limit] + 1
+            y = x - k
+            while x < n and y < m and old[o1 - x - 1] == new[n1 - y - 1]:
+                x += 1
+                y += 1
+            backward[k + limit] = x
+            if not odd and abs(k - delta) <= d and x + forward[delta - k + limit] >= n:
+                return o1 - x, n1 - y
+    raise AssertionError("no middle snake")  # unreachable for a finite diff
+
+
+def _groups(ops: list[Op], context: int) -> list[list[Op]]:
+    """Hunks: changes with `context` kept lines around them, split where more lines are kept."""
+    if not ops:
+        return []
+    ops = list(ops)
+    tag, o0, o1, n0, n1 = ops[0]
+    if tag == "equal":
+        cut = max(o1 - o0 - context, 0)
+        ops[0] = (tag, o0 + cut, o1, n0 + cut, n1)
+    tag, o0, o1, n0, n1 = ops[-1]
+    if tag == "equal":
+        keep = min(o1 - o0, context)
+        ops[-1] = (tag, o0, o0 + keep, n0, n0 + keep)
+    groups: list[list[Op]] = []
+    group: list[Op] = []
+    for op in ops:
+        tag, o0, o1, n0, n1 = op
+        if tag == "equal" and o1 - o0 > 2 * context:
+            group.append((tag, o0, o0 + context, n0, n0 + context))
+            groups.append(group)
+            group = [(tag, o1 - context, o1, n1 - context, n1)]
+            continue
+        group.append(op)
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return [g for g in groups if any(op[0] != "equal" for op in g)]
