@@ -27,6 +27,7 @@ from sqlsafe.index.resolver import Resolver, library_member, typing_member
 from sqlsafe.index.syntax import (
     dict_value,
     elements,
+    guarded,
     is_none,
     is_true,
     keyword,
@@ -118,7 +119,7 @@ class ModelFinder:
         self._flags: dict[tuple[str, str], bool] = {}
         self._drafts: dict[str, _Draft] = {}
         for scope in scopes.values():
-            self._collect(scope)
+            guarded(self._collect, scope)
         self.models: dict[str, ModelInfo] = {}
 
     # -- discovery ------------------------------------------------------------------------
@@ -350,7 +351,9 @@ class ModelFinder:
     # -- models ---------------------------------------------------------------------------
 
     def find(self) -> dict[str, ModelInfo]:
-        drafts = {q: self._draft(q) for q in self.classes if self.is_mapped(q)}
+        drafts = {
+            q: draft for q in self.classes if (draft := guarded(self._mapped_draft, q)) is not None
+        }
         backrefs: dict[str, set[str]] = {}
         for qualname, draft in drafts.items():
             module = self.classes[qualname].module
@@ -394,6 +397,9 @@ class ModelFinder:
             if len(group) == 1:
                 return group[0]
         return None
+
+    def _mapped_draft(self, qualname: str) -> _Draft | None:
+        return self._draft(qualname) if self.is_mapped(qualname) else None
 
     def _draft(self, qualname: str) -> _Draft:
         draft = self._drafts.get(qualname)

@@ -72,8 +72,8 @@ class ModuleScope:
     bindings: dict[str, Binding] = field(default_factory=dict)
     star_imports: list[str] = field(default_factory=list)
     imported: set[str] = field(default_factory=set)
-    """Every module named in an import statement anywhere in the file (function-level
-    imports included), with its parents: the modules this one can depend on."""
+    """The modules (and `from` import targets) the file's import statements make reachable,
+    function-level imports included: the modules whose names it can depend on."""
 
     @property
     def package(self) -> str:
@@ -194,15 +194,17 @@ def _collect_imports(scope: ModuleScope, tree: ast.Module) -> None:
     imported = scope.imported
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            for alias in node.names:
+                if alias.asname:
+                    imported.add(alias.name)
+                    continue
+                # `import a.b.c` binds `a`: every package on the way is reachable.
+                name = alias.name
+                while name:
+                    imported.add(name)
+                    name = name.rpartition(".")[0]
         elif isinstance(node, ast.ImportFrom):
             base = scope.absolute(node.module, node.level)
-            if base is None:
-                continue
-            names = [base, *(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")]
-        else:
-            continue
-        for name in names:
-            while name:
-                imported.add(name)
-                name = name.rpartition(".")[0]
+            if base is not None:
+                imported.add(base)
+                imported.update(f"{base}.{a.name}" for a in node.names if a.name != "*")

@@ -16,6 +16,7 @@ from sqlsafe.index.models import ModelFinder
 from sqlsafe.index.modules import ModuleScope, module_name, parse_scope
 from sqlsafe.index.resolver import Resolver
 from sqlsafe.index.sessions import SessionFinder, library_session
+from sqlsafe.index.syntax import guarded
 from sqlsafe.index.types import ModelInfo, SessionFactory
 
 # Part of every fingerprint: a change to what the index records invalidates old caches.
@@ -161,12 +162,14 @@ def build_index(
     factories = sessions.find()
     aliases = sessions.aliases()
     session_bases = {
-        q: base for q in _class_names(scopes) if (base := sessions.session_base(q)) is not None
+        q: base
+        for q in _class_names(scopes)
+        if (base := guarded(sessions.session_base, q)) is not None
     }
     links: dict[str, str] = {}
     for module in scopes:
         for name in _visible_names(scopes, module):
-            target = resolver.lookup(module, name)
+            target = guarded(resolver.lookup, module, name)
             if target is not None and target != f"{module}.{name}":
                 links[f"{module}.{name}"] = target
 

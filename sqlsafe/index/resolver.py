@@ -111,12 +111,18 @@ class Resolver:
 
     def expr(self, module: str, node: ast.expr) -> str | None:
         """The qualified name of a Name/Attribute chain in `module`, or None."""
-        if isinstance(node, ast.Name):
-            return self.lookup(module, node.id)
-        if isinstance(node, ast.Attribute):
-            base = self.expr(module, node.value)
-            return None if base is None else self.canonical(f"{base}.{node.attr}")
-        return None
+        attributes: list[str] = []
+        while isinstance(node, ast.Attribute):
+            attributes.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        qualname = self.lookup(module, node.id)
+        for attribute in reversed(attributes):
+            if qualname is None:
+                break
+            qualname = self.canonical(f"{qualname}.{attribute}")
+        return qualname
 
     def call_name(self, module: str, node: ast.expr) -> str | None:
         """The qualified name of the callable in a call expression."""

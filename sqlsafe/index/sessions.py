@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlsafe.index.modules import ModuleScope
 from sqlsafe.index.resolver import Resolver, library_member, typing_member
-from sqlsafe.index.syntax import keyword, parsed_string, walk_function
+from sqlsafe.index.syntax import guarded, keyword, parsed_string, walk_function
 from sqlsafe.index.types import SessionFactory
 
 SQLMODEL_SESSION = "sqlmodel.Session"
@@ -113,7 +113,7 @@ class SessionFinder:
         found: dict[str, SessionFactory] = {}
         for module, scope in self.scopes.items():
             for name in scope.bindings:
-                factory = self.factory(f"{module}.{name}")
+                factory = guarded(self.factory, f"{module}.{name}")
                 if factory is not None and factory.qualname == f"{module}.{name}":
                     found[factory.qualname] = factory
         for name in self.configured:

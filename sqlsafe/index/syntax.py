@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def guarded(function: Callable[..., T | None], *args: object) -> T | None:
+    """One name's analysis, or None. Code nested thousands of levels deep (a long
+    `a | b | ...` chain) parses but exhausts the recursion limit here: it must cost that
+    name only."""
+    try:
+        return function(*args)
+    except RecursionError:
+        return None
 
 
 def walk_function(statements: Iterable[ast.stmt]) -> Iterator[ast.AST]:
@@ -29,7 +42,7 @@ def parsed_string(node: ast.expr | None) -> ast.expr | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
             return ast.parse(node.value.strip(), mode="eval").body
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
     return node
 
