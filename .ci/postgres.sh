@@ -16,8 +16,8 @@ _sqlsafe_pg_bindir() {
     fi
     # Debian installs the server binaries outside PATH.
     local dir
-    dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
-    [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && echo "$dir"
+    dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1) || true
+    if [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then echo "$dir"; fi
 }
 
 # Runs a command as the cluster's owner: the server refuses to run as root.
@@ -37,13 +37,15 @@ _sqlsafe_free_port() {
 
 pg_start() {
     local bindir port attempt
+    # Callers may run with set -euo pipefail: every failure below is handled explicitly.
     bindir=$(_sqlsafe_pg_bindir)
     if [ -z "$bindir" ]; then
         echo "pg_start: initdb/pg_ctl not found; installing PostgreSQL from Debian packages" >&2
         DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2 ||
             return 1
-        bindir=$(_sqlsafe_pg_bindir) || { echo "pg_start: still no initdb/pg_ctl" >&2; return 1; }
+        bindir=$(_sqlsafe_pg_bindir)
+        [ -n "$bindir" ] || { echo "pg_start: still no initdb/pg_ctl" >&2; return 1; }
     fi
     SQLSAFE_PG_USER=$(id -un)
     if [ "$(id -u)" = 0 ]; then
