@@ -115,7 +115,7 @@ class CheckCommand:
         )
         outcome = CommandOutcome(report, mode, self.base.output_format)
         jobs, missing = self._jobs(outcome)
-        run = Run(options)
+        run = self._with_index(Run(options), jobs)
         results = list(run_jobs(run, jobs, self.jobs))
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
@@ -142,6 +142,15 @@ class CheckCommand:
         if self.reads_stdin:
             self._stdin_streams(outcome, results)
         return outcome
+
+    def _with_index(self, run: Run, jobs: list[Job]) -> Run:
+        from sqlsafe.index import build_index
+
+        files = [job.path for job in jobs if job.text is None]
+        index = build_index(files, self.base.src_roots(), self.base.session_factories)
+        run.index = index
+        run.index_names = index.model_names | index.factory_names | index.alias_names
+        return run
 
     def _stdin_streams(self, outcome: CommandOutcome, results: list[Outcome]) -> None:
         outcome.stdin = True

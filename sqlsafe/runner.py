@@ -7,7 +7,7 @@ import difflib
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -79,21 +79,6 @@ def io_error(path: Path, message: str) -> Diagnostic:
         end=Location(1, 1),
         is_rule=False,
     )
-
-
-def module_name(path: Path, roots: Sequence[Path]) -> str:
-    """The dotted module of a file under the first import root that contains it."""
-    for root in roots:
-        try:
-            relative = path.with_suffix("").relative_to(root)
-        except ValueError:
-            continue
-        parts = list(relative.parts)
-        if parts and parts[-1] == "__init__":
-            parts.pop()
-        if parts:
-            return ".".join(parts)
-    return path.stem
 
 
 @cache
@@ -192,6 +177,8 @@ class Run:
         selection = selection_for(job.path, job.settings)
         if not selection.rules:
             return outcome
+        from sqlsafe.index import module_name
+
         name = module_name(job.path, job.settings.src_roots())
 
         def check(current: str) -> engine.CheckResult:

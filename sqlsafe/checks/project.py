@@ -30,6 +30,8 @@ class Index(Protocol):
 
     def alias(self, qualname: str) -> str | None: ...
 
+    def session_base(self, qualname: str) -> str | None: ...
+
 
 class EmptyIndex:
     """An index that knows nothing: rules then decide from imports alone."""
@@ -41,4 +43,7 @@ class EmptyIndex:
         return None
 
     def alias(self, qualname: str) -> str | None:
+        return None
+
+    def session_base(self, qualname: str) -> str | None:
         return None

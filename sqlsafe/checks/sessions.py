@@ -46,18 +46,11 @@ class SessionBinding:
 
 
 def is_sqlmodel_session(context: FileContext, kind: SessionKind) -> bool:
-    """Does this session class have sqlmodel's `exec` (directly or through subclasses)?"""
-    cls: str | None = kind.session_class
-    for _ in range(8):
-        if cls is None:
-            return False
-        if cls in SQLMODEL_SESSION_CLASSES:
-            return True
-        factory = context.index.factory(cls)
-        cls = (
-            factory.session_class if factory is not None and factory.session_class != cls else None
-        )
-    return False
+    """Does this session class have sqlmodel's `exec` (directly or through a subclass)?"""
+    cls = kind.session_class
+    if cls in SQLMODEL_SESSION_CLASSES:
+        return True
+    return canonical_session_class(context.index.session_base(cls)) in SQLMODEL_SESSION_CLASSES
 
 
 def _false_keyword(call: cst.Call, keyword: str) -> bool:
