@@ -120,9 +120,8 @@ POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
 
 def _use_database(request: pytest.FixtureRequest, style: Style) -> Iterator[Database]:
     database: Database = request.getfixturevalue(f"{request.param.replace('-', '_')}_db")
-    _clear(database.engine, style)
+    _clear(database.engine, style)  # before, not after: a failed test leaves its rows to see
     yield database
-    _clear(database.engine, style)
 
 
 def _clear(engine: Engine, style: Style) -> None:
