@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 # code -> module under sqlsafe.checks that defines it as `RULE`.
 RULE_MODULES: dict[str, str] = {
+    "ROW001": "row001_index_model",
+    "ROW002": "row002_unpack_model",
+    "ROW003": "row003_row_accessor_on_model",
+    "ROW004": "row004_row_as_model",
     "SQL001": "sql001_exec_params",
 }
 

@@ -1,0 +1,1096 @@
+"""What a query expression evaluates to: a statement, a result, or a value taken from a result.
+
+Whether `.first()` gives a model instance or a Row depends on two things only (SEMANTICS.md
+section 2.1): `exec` versus `execute`/`scalars`/`scalar`, and `sqlmodel.select` with exactly
+one argument versus every other statement. This module follows an expression back to where
+the statement was built, through method chains and local variables, and answers with a set
+of *facts*, one for each way the value may have been produced:
+
+- `Stmt`: a statement built by a known `select`/`text` here, with its argument count and,
+  when the first argument is a mapped class, that `Entity`;
+- `Res`: a Result object (`session.exec(stmt)`, `session.execute(stmt)`, `.scalars()`, ...);
+- `Items`: a list taken from a result (`.all()`, `.fetchall()`, a slice);
+- `Item`: one value taken from a result (`.first()`, `.one()`, iteration, `.all()[i]`);
+- `UNKNOWN`: anything else, including parameters and values from other functions.
+
+Local variables are followed with block-structured reaching definitions: an assignment
+that runs on every path to a use hides the earlier ones, a branch adds its own, and a loop
+adds the assignments further down its body. The analysis never crosses a function
+boundary other than reading enclosing scopes, so a statement passed in or built by a
+helper is `UNKNOWN`, and rules report nothing about it.
+
+Rules ask `facts(context, expr)` during their `visit_*` call (the scope is taken from
+`context.functions`) and classify `Item`s with `Item.kind`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import libcst as cst
+
+from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace
+from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, TEXT, dotted
+from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
+from sqlsafe.diagnostics import Applicability
+
+Library = Literal["sqlmodel", "sqlalchemy", "text", "unresolved"]
+
+# Generative methods of Select that keep sqlmodel's SelectOfScalar a SelectOfScalar (checked
+# against sqlmodel 0.0.50 in tests/checks/test_statements.py). `add_columns`,
+# `with_only_columns` and `reduce_columns` are left out on purpose: they keep the class but
+# change the columns, a different bug from the one these rules describe.
+STATEMENT_CHAIN = frozenset(
+    {
+        "where",
+        "filter",
+        "filter_by",
+        "join",
+        "outerjoin",
+        "join_from",
+        "outerjoin_from",
+        "order_by",
+        "group_by",
+        "having",
+        "limit",
+        "offset",
+        "fetch",
+        "slice",
+        "options",
+        "execution_options",
+        "distinct",
+        "select_from",
+        "with_for_update",
+        "correlate",
+        "correlate_except",
+        "params",
+        "prefix_with",
+        "suffix_with",
+        "with_hint",
+        "with_statement_hint",
+        "set_label_style",
+    }
+)
+TEXT_CHAIN = frozenset({"bindparams", "columns", "execution_options"})
+# Methods whose result is one value of the result they are called on.
+FIRST_METHODS = frozenset({"first", "one", "one_or_none"})
+SCALAR_METHODS = frozenset({"scalar", "scalar_one", "scalar_one_or_none"})
+LIST_METHODS = frozenset({"all", "fetchall", "fetchmany"})
+SAME_RESULT_METHODS = frozenset({"unique", "yield_per"})
+SESSION_METHODS = frozenset({"exec", "execute", "scalars", "scalar"})
+# Everything a Row has besides its keys (`sqlalchemy.engine.Row`, SQLAlchemy 1.4-2.1).
+ROW_PUBLIC_API = frozenset({"count", "index", "t", "tuple"})
+# What a ScalarResult lacks that a Result has (checked in tests/checks/test_statements.py).
+RESULT_ONLY_METHODS = frozenset(
+    {"scalars", "fetchone", "scalar", "scalar_one", "scalar_one_or_none", "mappings"}
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A mapped class given as a `select` argument."""
+
+    text: str
+    """As written in the `select(...)` call, e.g. `User` or `models.User`."""
+    qualname: str | None
+    label: str
+    """The key a Row gives it: the class name."""
+
+
+@dataclass(frozen=True)
+class Stmt:
+    library: Library
+    count: int | None
+    """Number of `select` arguments; None for `text()` or a `*args` call."""
+    first: Entity | None
+    """The first argument, when it is a mapped class."""
+    node: cst.CSTNode
+
+    @property
+    def single_entity(self) -> Entity | None:
+        return self.first if self.count == 1 else None
+
+
+@dataclass(frozen=True)
+class Res:
+    stmt: Stmt
+    scalars: bool | None
+    """The result yields scalars (a ScalarResult) rather than Rows; None when that depends on
+    a `select` whose import could not be resolved."""
+    session: cst.BaseExpression
+    call: cst.Call
+    """The `session.exec(...)`/`execute(...)`/`scalars(...)` call that produced it."""
+    origin: cst.BaseExpression
+    """Where a `.scalars()` would go: the call, or the `await` around it."""
+    from_exec: bool
+    through: tuple[Binding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Items:
+    res: Res
+    scalar: bool | None
+    through: tuple[Binding, ...] = ()
+
+
+ItemKind = Literal["model", "maybe-model", "row-of-entity", "other"]
+
+
+@dataclass(frozen=True)
+class Item:
+    res: Res
+    scalar: bool | None
+    via: str
+    """`first`, `one`, `one_or_none`, `scalar`..., `iter` or `index`."""
+    through: tuple[Binding, ...] = ()
+
+    @property
+    def kind(self) -> ItemKind:
+        """`model`: a model instance (or None); `maybe-model`: a model if an unresolved
+        `select` is sqlmodel's; `row-of-entity`: a Row holding one model; `other`."""
+        stmt = self.res.stmt
+        if self.scalar is True:
+            return "model" if stmt.first is not None else "other"
+        if stmt.single_entity is None:
+            return "other"
+        return "maybe-model" if self.scalar is None else "row-of-entity"
+
+    @property
+    def entity(self) -> Entity | None:
+        return self.res.stmt.first
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+Fact = Stmt | Res | Items | Item | _Unknown
+Facts = frozenset[Fact]
+_UNKNOWN_FACTS: Facts = frozenset({UNKNOWN})
+
+
+# --- scopes: definitions and uses of local names --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    seq: int
+    """Evaluation order within the scope."""
+    path: tuple[int, ...]
+    """The blocks (suites) that contain it, outermost first."""
+    loops: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    kind: Literal["value", "iter", "import", "unknown"]
+    expression: cst.BaseExpression | None
+    site: Site
+    kills: bool
+    """Runs unconditionally in its block (an assignment, not a walrus or a match capture)."""
+
+
+@dataclass(frozen=True)
+class Use:
+    node: cst.Name
+    site: Site
+    parent: cst.CSTNode | None
+    grandparent: cst.CSTNode | None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A local variable a value passed through: `scope` is a FunctionDef or the Module."""
+
+    scope: cst.CSTNode
+    name: str
+    holds: Literal["result", "list", "item"]
+    definition: Definition | None = None
+    """Set for a comprehension or lambda variable, whose uses are kept per definition."""
+
+
+@dataclass
+class Scope:
+    node: cst.CSTNode
+    definitions: dict[str, list[Definition]] = field(default_factory=dict)
+    uses: dict[cst.Name, Use] = field(default_factory=dict)
+    uses_by_name: dict[str, list[Use]] = field(default_factory=dict)
+    inner: dict[cst.Name, Definition] = field(default_factory=dict)
+    """Uses bound by a comprehension or lambda inside this scope."""
+    inner_uses: dict[Definition, list[Use]] = field(default_factory=dict)
+    params: frozenset[str] = frozenset()
+    declared: set[str] = field(default_factory=set)
+    """`global` / `nonlocal` names."""
+
+    def reaching(self, name: str, use: Cst) -> list[Definition]:
+        """Definitions of `name` that may reach `use` (all of them when `use` is unknown)."""
+        definitions = self.definitions.get(name, [])
+        site = self.uses.get(use) if isinstance(use, cst.Name) else None
+        if site is None:
+            return definitions
+        at = site.site
+        before = [d for d in definitions if d.site.seq < at.seq]
+        killer = next(
+            (d for d in reversed(before) if d.kills and d.site.path == at.path[: len(d.site.path)]),
+            None,
+        )
+        if killer is not None:
+            before = [d for d in before if d.site.seq >= killer.site.seq]
+        # Later definitions reach a use through the back edge of a loop around both, unless
+        # the killer runs inside that loop too.
+        later = [
+            d
+            for d in definitions
+            if d.site.seq > at.seq
+            and any(
+                loop in d.site.loops and (killer is None or loop not in killer.site.loops)
+                for loop in at.loops
+            )
+        ]
+        return before + later
+
+
+Cst = cst.CSTNode
+
+
+class _ScopeBuilder:
+    """One walk over a scope's own code (not nested functions or classes)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.seq = 0
+        self.path: list[int] = []
+        self.loops: list[int] = []
+        self.env: list[dict[str, Definition]] = []
+
+    def site(self, path: Iterable[int] | None = None, loops: Iterable[int] | None = None) -> Site:
+        self.seq += 1
+        return Site(
+            self.seq,
+            tuple(self.path if path is None else path),
+            frozenset(self.loops if loops is None else loops),
+        )
+
+    def define(
+        self,
+        name: str,
+        kind: Literal["value", "iter", "import", "unknown"],
+        expression: cst.BaseExpression | None,
+        kills: bool = True,
+        site: Site | None = None,
+    ) -> None:
+        definition = Definition(name, kind, expression, site or self.site(), kills)
+        self.scope.definitions.setdefault(name, []).append(definition)
+
+    def bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            self.define(target.value, "value" if value is not None else "unknown", value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind_target(element.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, None)
+        else:
+            self.expression(target, None, None)
+
+    def names_in(self, node: Cst) -> Iterator[str]:
+        if isinstance(node, cst.Name):
+            yield node.value
+        for child in node.children:
+            yield from self.names_in(child)
+
+    # statements
+
+    def block(self, suite: Cst) -> None:
+        self.path.append(id(suite))
+        for statement in getattr(suite, "body", ()):
+            self.statement(statement)
+        self.path.pop()
+
+    def statement(self, node: Cst) -> None:
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                self.small(small)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self.define(node.name.value, "unknown", None)
+        elif isinstance(node, cst.If):
+            self.expression(node.test, node, None)
+            self.block(node.body)
+            if node.orelse is not None:
+                if isinstance(node.orelse, cst.If):
+                    self.path.append(id(node.orelse))
+                    self.statement(node.orelse)
+                    self.path.pop()
+                else:
+                    self.block(node.orelse.body)
+        elif isinstance(node, cst.For):
+            self.expression(node.iter, node, None)
+            self.loops.append(id(node))
+            body_path = [*self.path, id(node.body)]
+            if isinstance(node.target, cst.Name) and node.asynchronous is None:
+                self.define(
+                    node.target.value,
+                    "iter",
+                    node.iter,
+                    site=self.site(path=body_path),
+                )
+            else:
+                for name in self.names_in(node.target):
+                    self.define(name, "unknown", None, site=self.site(path=body_path))
+            self.block(node.body)
+            self.loops.pop()
+            if node.orelse is not None:
+                self.block(node.orelse.body)
+        elif isinstance(node, cst.While):
+            self.loops.append(id(node))
+            self.expression(node.test, node, None)
+            self.block(node.body)
+            self.loops.pop()
+            if node.orelse is not None:
+                self.block(node.orelse.body)
+        elif isinstance(node, (cst.Try, cst.TryStar)):
+            self.block(node.body)
+            for handler in node.handlers:
+                if handler.type is not None:
+                    self.expression(handler.type, handler, None)
+                self.path.append(id(handler.body))
+                if handler.name is not None:
+                    for name in self.names_in(handler.name.name):
+                        self.define(name, "unknown", None)
+                for statement in getattr(handler.body, "body", ()):
+                    self.statement(statement)
+                self.path.pop()
+            if node.orelse is not None:
+                self.block(node.orelse.body)
+            if node.finalbody is not None:
+                self.block(node.finalbody.body)
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                self.expression(item.item, item, node)
+                if item.asname is not None:
+                    for name in self.names_in(item.asname.name):
+                        self.define(name, "unknown", None)
+            self.block(node.body)
+        elif isinstance(node, cst.Match):
+            self.expression(node.subject, node, None)
+            for case in node.cases:
+                for name in self.names_in(case.pattern):
+                    self.define(name, "unknown", None, kills=False)
+                if case.guard is not None:
+                    self.expression(case.guard, case, None)
+                self.block(case.body)
+        else:
+            for child in node.children:
+                self.statement(child)
+
+    def small(self, node: Cst) -> None:
+        if isinstance(node, cst.Assign):
+            self.expression(node.value, node, None)
+            for target in node.targets:
+                self.bind_target(target.target, node.value)
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                self.expression(node.value, node, None)
+                self.bind_target(node.target, node.value)
+        elif isinstance(node, cst.AugAssign):
+            self.expression(node.value, node, None)
+            self.expression(node.target, node, None)
+            for name in self.names_in(node.target) if isinstance(node.target, cst.Name) else ():
+                self.define(name, "unknown", None)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            if isinstance(node.names, cst.ImportStar):
+                return
+            for alias in node.names:
+                if alias.asname is not None:
+                    bound = alias.asname.name
+                    name = bound.value if isinstance(bound, cst.Name) else None
+                else:
+                    name = (dotted(alias.name) or "").split(".")[0] or None
+                if name:
+                    self.define(name, "import", None)
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            self.scope.declared.update(item.name.value for item in node.names)
+        elif isinstance(node, cst.Del):
+            for name in self.names_in(node.target):
+                self.define(name, "unknown", None)
+        else:
+            for child in node.children:
+                self.expression(child, node, None)
+
+    # expressions
+
+    def lookup(self, name: str) -> Definition | None:
+        for frame in reversed(self.env):
+            if name in frame:
+                return frame[name]
+        return None
+
+    def expression(self, node: Cst, parent: Cst | None, grandparent: Cst | None) -> None:
+        if isinstance(node, cst.Name):
+            bound = self.lookup(node.value)
+            if bound is not None:
+                self.scope.inner[node] = bound
+                inner_use = Use(node, self.site(), parent, grandparent)
+                self.scope.inner_uses.setdefault(bound, []).append(inner_use)
+                return
+            use = Use(node, self.site(), parent, grandparent)
+            self.scope.uses[node] = use
+            self.scope.uses_by_name.setdefault(node.value, []).append(use)
+        elif isinstance(node, (cst.Attribute, cst.Arg)):
+            # Neither an attribute's name nor a keyword is a variable.
+            self.expression(node.value, node, parent)
+        elif isinstance(node, cst.NamedExpr):
+            self.expression(node.value, node, parent)
+            if isinstance(node.target, cst.Name):
+                self.define(node.target.value, "value", node.value, kills=False)
+        elif isinstance(node, cst.Lambda):
+            frame: dict[str, Definition] = {}
+            for name in self.names_in(node.params):
+                frame[name] = Definition(name, "unknown", None, self.site(), True)
+            self.env.append(frame)
+            self.expression(node.body, node, parent)
+            self.env.pop()
+        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            self.comprehension(node)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return
+        else:
+            for child in node.children:
+                self.expression(child, node, parent)
+
+    def comprehension(
+        self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
+    ) -> None:
+        frame: dict[str, Definition] = {}
+        self.env.append(frame)
+        clause: cst.CompFor | None = node.for_in
+        first = True
+        while clause is not None:
+            if first:
+                # The first iterable is evaluated in the enclosing scope.
+                self.env.pop()
+                self.expression(clause.iter, clause, node)
+                self.env.append(frame)
+                first = False
+            else:
+                self.expression(clause.iter, clause, node)
+            if isinstance(clause.target, cst.Name) and clause.asynchronous is None:
+                frame[clause.target.value] = Definition(
+                    clause.target.value, "iter", clause.iter, self.site(), True
+                )
+            else:
+                for name in self.names_in(clause.target):
+                    frame[name] = Definition(name, "unknown", None, self.site(), True)
+            for condition in clause.ifs:
+                self.expression(condition.test, condition, clause)
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            self.expression(node.key, node, None)
+            self.expression(node.value, node, None)
+        else:
+            self.expression(node.elt, node, None)
+        self.env.pop()
+
+
+def scope_of(context: FileContext, node: cst.FunctionDef | cst.Module) -> Scope:
+    """Definitions and uses of the local names of a function (or of the module), once."""
+
+    def compute() -> Scope:
+        scope = Scope(node)
+        builder = _ScopeBuilder(scope)
+        if isinstance(node, cst.FunctionDef):
+            scope.params = frozenset(builder.names_in(node.params))
+            builder.block(node.body)
+        else:
+            builder.block(node)
+        return scope
+
+    return context.memo("statements.scope", node, compute)
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+
+def is_relevant(context: FileContext) -> bool:
+    """Can this file build a statement at all? Rules skip every other file at once."""
+
+    def compute() -> bool:
+        if _star_libraries(context):
+            return True
+        return "select" in context.names.names or any(
+            value.startswith(("sqlmodel", "sqlalchemy")) for value in context.names.names.values()
+        )
+
+    return context.memo("statements.relevant", context.module, compute)
+
+
+def _star_libraries(context: FileContext) -> frozenset[str]:
+    def compute() -> frozenset[str]:
+        found = set()
+        for statement in context.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                    module = dotted(small.module) if small.module is not None else None
+                    found.add((module or "").split(".")[0] or "?")
+        return frozenset(found)
+
+    return context.memo("statements.stars", context.module, compute)
+
+
+class Evaluator:
+    """Evaluates expressions of one file; results are cached per node."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self.cache: dict[cst.CSTNode, Facts] = {}
+        self.active: set[cst.CSTNode] = set()
+        self.cuts = 0
+        self.depth = 0
+
+    def facts(self, node: cst.BaseExpression, scopes: tuple[cst.FunctionDef, ...]) -> Facts:
+        cached = self.cache.get(node)
+        if cached is not None:
+            return cached
+        if node in self.active:
+            # A variable defined from itself (`stmt = stmt.where(...)`): the other
+            # definitions decide, and nothing computed meanwhile is cached.
+            self.cuts += 1
+            return frozenset()
+        if self.depth > 60:
+            return _UNKNOWN_FACTS
+        cuts = self.cuts
+        self.active.add(node)
+        self.depth += 1
+        try:
+            result = self._facts(node, scopes)
+        finally:
+            self.active.discard(node)
+            self.depth -= 1
+        if self.cuts == cuts:
+            self.cache[node] = result
+        return result
+
+    def _facts(self, node: cst.BaseExpression, scopes: tuple[cst.FunctionDef, ...]) -> Facts:
+        if isinstance(node, cst.Await):
+            return self._call(node.expression, scopes, awaited=node)
+        if isinstance(node, cst.Call):
+            return self._call(node, scopes, awaited=None)
+        if isinstance(node, cst.Name):
+            return self._name(node, scopes)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, scopes)
+        if isinstance(node, cst.IfExp):
+            return self.facts(node.body, scopes) | self.facts(node.orelse, scopes)
+        if isinstance(node, cst.NamedExpr):
+            return self.facts(node.value, scopes)
+        return _UNKNOWN_FACTS
+
+    # names
+
+    def _name(self, node: cst.Name, scopes: tuple[cst.FunctionDef, ...]) -> Facts:
+        chain: list[cst.FunctionDef | cst.Module] = [*scopes, self.context.module]
+        for depth in range(len(chain) - 1, -1, -1):
+            owner = chain[depth]
+            scope = scope_of(self.context, owner)
+            innermost = depth == len(chain) - 1
+            inner = scope.inner.get(node) if innermost else None
+            if inner is not None:
+                definitions = [inner]
+            elif node.value in scope.declared or node.value in scope.params:
+                return _UNKNOWN_FACTS
+            elif node.value in scope.definitions:
+                definitions = (
+                    scope.reaching(node.value, node) if innermost else scope.definitions[node.value]
+                )
+            else:
+                continue
+            # Definitions are evaluated in the scope that holds them.
+            outer = tuple(chain[: depth + 1]) if owner is not self.context.module else ()
+            result: set[Fact] = set()
+            for definition in definitions:
+                for fact in self._definition(definition, outer):  # type: ignore[arg-type]
+                    result.add(_through(fact, owner, node.value, inner))
+            return frozenset(result)
+        return _UNKNOWN_FACTS
+
+    def _definition(self, definition: Definition, scopes: tuple[cst.FunctionDef, ...]) -> Facts:
+        if definition.expression is None:
+            return _UNKNOWN_FACTS
+        value = self.facts(definition.expression, scopes)
+        if definition.kind == "iter":
+            return iterate(value)
+        return value
+
+    # calls
+
+    def _call(
+        self,
+        node: cst.BaseExpression,
+        scopes: tuple[cst.FunctionDef, ...],
+        awaited: cst.Await | None,
+    ) -> Facts:
+        if not isinstance(node, cst.Call):
+            return _UNKNOWN_FACTS
+        func = node.func
+        stmt = self._constructor(node, scopes)
+        if stmt is not None:
+            return frozenset({stmt})
+        if not isinstance(func, cst.Attribute):
+            return _UNKNOWN_FACTS
+        method = func.attr.value
+        positional = [arg for arg in node.args if arg.keyword is None]
+        if any(arg.star for arg in node.args):
+            return _UNKNOWN_FACTS
+        if (
+            method in SESSION_METHODS
+            and len(positional) == 1
+            # `result.scalars(0)` is the Result method.
+            and not isinstance(positional[0].value, cst.Integer)
+        ):
+            return self._session_call(node, func, method, positional[0].value, scopes, awaited)
+        if awaited is not None:
+            return _UNKNOWN_FACTS
+        receiver = self.facts(func.value, scopes)
+        return frozenset(_method(fact, method, node) for fact in receiver)
+
+    def _session_call(
+        self,
+        node: cst.Call,
+        func: cst.Attribute,
+        method: str,
+        statement: cst.BaseExpression,
+        scopes: tuple[cst.FunctionDef, ...],
+        awaited: cst.Await | None,
+    ) -> Facts:
+        kind = kind_of(receiver_session(self.context, func.value))
+        if kind is not None:
+            if kind.is_async != (awaited is not None):
+                # An async session's call not awaited (another rule's finding), or an
+                # await on a sync session: nothing to say about rows.
+                return _UNKNOWN_FACTS
+            if method == "exec" and not is_sqlmodel_session(self.context, kind):
+                return _UNKNOWN_FACTS
+        result: set[Fact] = set()
+        origin = awaited if awaited is not None else node
+        for fact in self.facts(statement, scopes):
+            if not isinstance(fact, Stmt):
+                result.add(UNKNOWN)
+                continue
+            if method == "exec":
+                scalars: bool | None = fact.count == 1 and fact.library == "sqlmodel"
+                if fact.count == 1 and fact.library == "unresolved":
+                    scalars = None
+            else:
+                scalars = method in ("scalars", "scalar")
+            res = Res(fact, scalars, func.value, node, origin, from_exec=method == "exec")
+            result.add(Item(res, True, "scalar") if method == "scalar" else res)
+        return frozenset(result)
+
+    def _constructor(self, node: cst.Call, scopes: tuple[cst.FunctionDef, ...]) -> Stmt | None:
+        library = self._library(node.func)
+        if library is None:
+            return None
+        if library == "text":
+            return Stmt("text", None, None, node)
+        args = list(node.args)
+        if library == "sqlalchemy" and len(args) == 1 and isinstance(args[0].value, cst.List):
+            # SQLAlchemy 1.x `select([User])`.
+            elements = args[0].value.elements
+            values = [e.value for e in elements if not isinstance(e, cst.StarredElement)]
+            if len(values) != len(elements):
+                return Stmt(library, None, None, node)
+            first = self.entity(values[0], scopes) if values else None
+            return Stmt(library, len(values), first, node)
+        if any(arg.star or arg.keyword is not None for arg in args):
+            return Stmt(library, None, None, node)
+        first = self.entity(args[0].value, scopes) if args else None
+        return Stmt(library, len(args), first, node)
+
+    def _library(self, func: cst.BaseExpression) -> Library | None:
+        qualname = self.context.names.qualify(func)
+        if qualname is not None:
+            aliased = self.context.index.alias(qualname)
+            qualname = aliased or qualname
+        if qualname in SQLMODEL_SELECT:
+            return "sqlmodel"
+        if qualname in SQLALCHEMY_SELECT:
+            return "sqlalchemy"
+        if qualname in TEXT:
+            return "text"
+        if not isinstance(func, cst.Name) or func.value != "select":
+            return None
+        if qualname is None:
+            stars = _star_libraries(self.context)
+            if stars == {"sqlmodel"}:
+                return "sqlmodel"
+            if stars == {"sqlalchemy"}:
+                return "sqlalchemy"
+            return "unresolved" if stars else None
+        # Imported from a module that is neither library (a project re-export, a helper).
+        return "unresolved"
+
+    def entity(
+        self, node: cst.BaseExpression, scopes: tuple[cst.FunctionDef, ...]
+    ) -> Entity | None:
+        """The mapped class `node` names, if it names one.
+
+        The project index decides when it knows the class. Without it, a capitalised name
+        (`User`, `models.User`, not `User.id`, not a constant like `USER`) that is imported or
+        is a class defined at the top of this module counts as a mapped class: it is what a
+        one-argument `select` of a class looks like, and the rules only use it together with
+        the statement's other facts.
+        """
+        text = dotted(node)
+        if text is None:
+            return None
+        if _shadowed(self.context, text, scopes):
+            return None
+        qualname = self.context.names.qualify(node)
+        if qualname is None:
+            return None
+        label = text.rpartition(".")[2]
+        if self.context.index.model(qualname) is not None:
+            return Entity(text, qualname, label)
+        if qualname.startswith(("sqlmodel.", "sqlalchemy.")):
+            return None
+        if not label[:1].isupper() or label.isupper():
+            return None
+        # A name defined in this module must be a class, not `UserTable = Table(...)`.
+        local = "." not in text and qualname == f"{self.context.module_name}.{text}"
+        if local and not _defines_class(self.context.module, text):
+            return None
+        return Entity(text, qualname, label)
+
+    # subscripts
+
+    def _subscript(self, node: cst.Subscript, scopes: tuple[cst.FunctionDef, ...]) -> Facts:
+        if len(node.slice) != 1:
+            return _UNKNOWN_FACTS
+        index = node.slice[0].slice
+        result: set[Fact] = set()
+        for fact in self.facts(node.value, scopes):
+            if not isinstance(fact, Items):
+                result.add(UNKNOWN)
+            elif isinstance(index, cst.Slice):
+                result.add(Items(fact.res, fact.scalar))
+            else:
+                result.add(Item(fact.res, fact.scalar, "index"))
+        return frozenset(result)
+
+
+def _defines_class(module: cst.Module, name: str) -> bool:
+    return any(
+        isinstance(statement, cst.ClassDef) and statement.name.value == name
+        for statement in module.body
+    )
+
+
+def _through(fact: Fact, scope: cst.CSTNode, name: str, inner: Definition | None) -> Fact:
+    if isinstance(fact, (Res, Items, Item)):
+        holds: Literal["result", "list", "item"] = (
+            "result" if isinstance(fact, Res) else "list" if isinstance(fact, Items) else "item"
+        )
+        binding = Binding(scope, name, holds, inner)
+        return dataclasses.replace(fact, through=(*fact.through, binding))
+    return fact
+
+
+def _method(fact: Fact, method: str, call: cst.Call) -> Fact:
+    """What calling `method` on a value described by `fact` gives."""
+    if isinstance(fact, Stmt):
+        chain = TEXT_CHAIN if fact.library == "text" else STATEMENT_CHAIN
+        return fact if method in chain else UNKNOWN
+    if not isinstance(fact, Res):
+        return UNKNOWN
+    if method in FIRST_METHODS and not call.args:
+        return Item(fact, fact.scalars, method, fact.through)
+    if method in LIST_METHODS:
+        return Items(fact, fact.scalars, fact.through)
+    if method in SAME_RESULT_METHODS:
+        return fact
+    if fact.scalars is False:
+        if method == "scalars" and _first_column_argument(call):
+            return dataclasses.replace(fact, scalars=True)
+        if method in SCALAR_METHODS and not call.args:
+            return Item(fact, True, method, fact.through)
+        if method == "tuples":
+            return fact
+    return UNKNOWN
+
+
+def _first_column_argument(call: cst.Call) -> bool:
+    if not call.args:
+        return True
+    (arg, *rest) = call.args
+    return not rest and isinstance(arg.value, cst.Integer) and arg.value.value == "0"
+
+
+def iterate(facts: Facts) -> Facts:
+    """What iterating over a value gives."""
+    result: set[Fact] = set()
+    for fact in facts:
+        if isinstance(fact, Res):
+            result.add(Item(fact, fact.scalars, "iter", fact.through))
+        elif isinstance(fact, Items):
+            result.add(Item(fact.res, fact.scalar, "iter", fact.through))
+        else:
+            result.add(UNKNOWN)
+    return frozenset(result)
+
+
+def evaluator(context: FileContext) -> Evaluator:
+    return context.memo("statements.evaluator", context.module, lambda: Evaluator(context))
+
+
+def facts(context: FileContext, node: cst.BaseExpression) -> Facts:
+    """The facts about `node`, evaluated in the scope being visited."""
+    if not is_relevant(context):
+        return _UNKNOWN_FACTS
+    return evaluator(context).facts(node, tuple(context.functions))
+
+
+def iteration_facts(context: FileContext, node: cst.BaseExpression) -> Facts:
+    """The facts about each element of iterating over `node`."""
+    if not is_relevant(context):
+        return _UNKNOWN_FACTS
+    return iterate(facts(context, node))
+
+
+# --- verdicts the rules share -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How the values an expression may hold agree with one another.
+
+    `proven`: every way of producing the value gives the kind asked about, for one entity.
+    `suspect`: at least one gives that kind, and every other one is a single-entity query of
+    the same entity whose kind could not be resolved or differs (so a helper that returns the
+    model in every case, `query_one`, is correct on every path).
+    """
+
+    proven: bool
+    entity: Entity
+    items: tuple[Item, ...]
+
+
+def model_verdict(found: Facts, vias: frozenset[str] | None = None) -> Verdict | None:
+    """Is the value a model instance (where a Row may have been expected)?"""
+    return _verdict(found, "model", ("maybe-model", "row-of-entity"), vias)
+
+
+def row_verdict(found: Facts, vias: frozenset[str] | None = None) -> Verdict | None:
+    """Is the value a Row holding exactly one model (where a model may have been expected)?"""
+    return _verdict(found, "row-of-entity", (), vias)
+
+
+def _verdict(
+    found: Facts, wanted: ItemKind, tolerated: tuple[ItemKind, ...], vias: frozenset[str] | None
+) -> Verdict | None:
+    items = [fact for fact in found if isinstance(fact, Item)]
+    if not items or len(items) != len(found):
+        return None
+    if vias is not None and not all(item.via in vias for item in items):
+        return None
+    entities = {_entity_key(item.entity) for item in items}
+    if len(entities) != 1 or None in entities:
+        return None
+    kinds = {item.kind for item in items}
+    if wanted in kinds and kinds <= {wanted, *tolerated}:
+        entity = items[0].entity
+        assert entity is not None
+        ordered = tuple(sorted(items, key=lambda item: item.via))
+        return Verdict(kinds == {wanted}, entity, ordered)
+    if wanted == "model" and kinds == {"maybe-model"}:
+        entity = items[0].entity
+        assert entity is not None
+        return Verdict(False, entity, tuple(items))
+    return None
+
+
+def _entity_key(entity: Entity | None) -> str | None:
+    if entity is None:
+        return None
+    return entity.qualname or entity.text
+
+
+def scalar_result(found: Facts) -> tuple[Res, ...] | None:
+    """The results, when `found` is only ScalarResults."""
+    results = tuple(fact for fact in found if isinstance(fact, Res))
+    if not results or len(results) != len(found) or any(r.scalars is not True for r in results):
+        return None
+    return results
+
+
+# --- uses of a local variable ---------------------------------------------------------------
+
+UseKind = Literal["model", "row", "escapes"]
+
+
+def use_kind(context: FileContext, binding: Binding, entity_label: str) -> UseKind:
+    """How every use of a variable that holds one query value treats it.
+
+    `model`: only attribute reads that a model has and a Row does not, and truth tests;
+    `row`: some use needs a Row (indexing, Row accessors, the entity's key); `escapes`: the
+    value goes somewhere this function cannot follow (returned, passed, stored, compared).
+    """
+    if not isinstance(binding.scope, (cst.FunctionDef, cst.Module)):
+        return "escapes"
+    scope = scope_of(context, binding.scope)
+    if binding.definition is not None:
+        uses = scope.inner_uses.get(binding.definition, [])
+    else:
+        if binding.name in scope.declared:
+            return "escapes"
+        uses = scope.uses_by_name.get(binding.name, [])
+        # The same name bound by a comprehension or lambda elsewhere in the function is
+        # another variable; its uses are not this one's, so they do not count.
+    verdict: UseKind = "model"
+    for use in uses:
+        kind = _one_use(use, entity_label)
+        if kind == "row":
+            return "row"
+        if kind == "escapes":
+            verdict = "escapes"
+    return verdict
+
+
+def _one_use(use: Use, entity_label: str) -> UseKind:
+    parent, grandparent = use.parent, use.grandparent
+    if isinstance(parent, cst.Attribute) and parent.value is use.node:
+        attr = parent.attr.value
+        if attr.startswith("_") or attr in ROW_PUBLIC_API or attr == entity_label:
+            return "row"
+        return "model"
+    if isinstance(parent, cst.Subscript) and parent.value is use.node:
+        return "row"
+    if isinstance(parent, (cst.If, cst.While)) or (
+        isinstance(parent, cst.IfExp) and parent.test is use.node
+    ):
+        return "model"
+    if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+        return "model"
+    if isinstance(parent, cst.Comparison) and all(
+        isinstance(target.operator, (cst.Is, cst.IsNot))
+        and isinstance(target.comparator, cst.Name)
+        and target.comparator.value == "None"
+        for target in parent.comparisons
+    ):
+        return "model"
+    if isinstance(parent, cst.BooleanOperation) and isinstance(
+        grandparent, (cst.If, cst.While, cst.IfExp, cst.UnaryOperation)
+    ):
+        return "model"
+    return "escapes"
+
+
+def resolvable_here(context: FileContext, text: str) -> bool:
+    """Does the dotted name `text` mean the same thing at module level as in this scope?"""
+    if _shadowed(context, text, tuple(context.functions)):
+        return False
+    return text.partition(".")[0] in context.names.names
+
+
+def _shadowed(context: FileContext, text: str, scopes: tuple[cst.FunctionDef, ...]) -> bool:
+    """Is the head of a dotted name bound in a function by anything but an import?"""
+    head = text.partition(".")[0]
+    for function in scopes:
+        scope = scope_of(context, function)
+        if head in scope.params or head in scope.declared:
+            return True
+        if any(d.kind != "import" for d in scope.definitions.get(head, ())):
+            return True
+    return False
+
+
+# --- fixes the rules share --------------------------------------------------------------------
+
+
+def is_index_zero(node: cst.Subscript) -> bool:
+    if len(node.slice) != 1:
+        return False
+    index = node.slice[0].slice
+    return (
+        isinstance(index, cst.Index)
+        and isinstance(index.value, cst.Integer)
+        and (index.value.value == "0")
+    )
+
+
+def helper_call(
+    context: FileContext, verdict: Verdict, replaced: cst.BaseExpression, helper: str
+) -> str | None:
+    """`helper(session, stmt, Model)` to stand for `replaced`, or None when it cannot.
+
+    Only for a value taken straight from a synchronous `session.exec(stmt)` (no variable
+    in between, no other arguments), with `replaced` either `session.exec(stmt)` itself or
+    one call on it: `.first()` for `query_one`, `.all()` for `query_all`, whose semantics
+    the helpers keep. The model must be nameable here as it is written in the `select`.
+    """
+    if len(verdict.items) != 1:
+        return None
+    item = verdict.items[0]
+    res = item.res
+    if item.through or res.origin is not res.call or len(res.call.args) != 1:
+        return None
+    wanted = {"query_one": "first", "query_all": "all"}[helper]
+    direct = replaced is res.call and helper == "query_all"
+    chained = (
+        isinstance(replaced, cst.Call)
+        and not replaced.args
+        and isinstance(replaced.func, cst.Attribute)
+        and replaced.func.value is res.call
+        and replaced.func.attr.value == wanted
+    )
+    if not (direct or chained) or not resolvable_here(context, verdict.entity.text):
+        return None
+    code = context.module.code_for_node
+    return f"{helper}({code(res.session)}, {code(res.call.args[0].value)}, {verdict.entity.text})"
+
+
+def insert_scalars(origin: cst.BaseExpression) -> Replace | Insert:
+    """`.scalars()` right after the result-producing call (parenthesising a bare await)."""
+    if isinstance(origin, cst.Await) and not origin.lpar:
+        code = cst.Module([]).code_for_node(origin)
+        return Replace(origin, f"({code}).scalars()")
+    return Insert(origin, ".scalars()", before=False)
+
+
+def model_message(verdict: Verdict, what: str) -> str:
+    label = verdict.entity.label
+    if verdict.proven:
+        return (
+            f"{what} on a `{label}` instance: this query returns the model, not a Row, "
+            "so this raises at runtime"
+        )
+    return (
+        f"{what} on a `{label}` query result that may be the model rather than a Row (the "
+        "`select` is not resolved to one library, or differs between paths): it then raises"
+    )
+
+
+def index_fix(context: FileContext, node: cst.Subscript, verdict: Verdict) -> FixPlan | None:
+    """Drop a proven `[0]`; for a possible bug, `query_one(...)` for the `.first()` form."""
+    if verdict.proven:
+        return FixPlan(
+            (Replace(node, node.value),),
+            Applicability.SAFE,
+            f"Use the `{verdict.entity.label}` itself",
+        )
+    call = helper_call(context, verdict, node.value, "query_one")
+    if call is None:
+        return None
+    return FixPlan(
+        (Replace(node, call),),
+        Applicability.UNSAFE,
+        "Use `query_one()`, which returns the model with either `select`",
+        imports=((context.settings.helpers_module, "query_one"),),
+    )
