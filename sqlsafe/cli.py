@@ -135,7 +135,6 @@ def check(
         typer.Option(
             "--add-noqa",
             help="Add `# noqa` comments for every finding (optional reason: --add-noqa=REASON).",
-            flag_value="",
         ),
     ] = None,
     select: Annotated[
@@ -363,8 +362,11 @@ def clean() -> None:
 
 
 def main() -> None:
+    # `--add-noqa` takes an optional value (`--add-noqa=REASON`), which typer cannot declare;
+    # the bare flag is spelled as an empty value instead.
+    args = ["--add-noqa=" if arg == "--add-noqa" else arg for arg in sys.argv[1:]]
     try:
-        app(prog_name="sqlsafe")
+        app(args, prog_name="sqlsafe")
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except Exception as error:  # Ruff's contract: an internal error is exit 2, not a traceback

@@ -120,3 +120,15 @@ class Diagnostic:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (str(self.path), self.start.row, self.start.column, self.code)
+
+
+def syntax_error(path: Path, message: str, location: Location) -> Diagnostic:
+    return Diagnostic(
+        code=SYNTAX_ERROR_CODE,
+        name=SYNTAX_ERROR_CODE,
+        message=message,
+        path=path,
+        start=location,
+        end=location,
+        is_rule=False,
+    )

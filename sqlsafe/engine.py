@@ -18,9 +18,9 @@ from sqlsafe import suppression
 from sqlsafe.checks.base import FileContext, Index
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.diagnostics import (
-    SYNTAX_ERROR_CODE,
     Diagnostic,
     Location,
+    syntax_error,
 )
 from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
 from sqlsafe.locator import Locator
@@ -47,18 +47,6 @@ class _FunctionTracker(cst.BatchableCSTVisitor):
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.context.functions.pop()
-
-
-def syntax_error(path: Path, message: str, location: Location) -> Diagnostic:
-    return Diagnostic(
-        code=SYNTAX_ERROR_CODE,
-        name=SYNTAX_ERROR_CODE,
-        message=message,
-        path=path,
-        start=location,
-        end=location,
-        is_rule=False,
-    )
 
 
 def parse(text: str, path: Path) -> cst.Module | Diagnostic:

@@ -20,7 +20,7 @@ from sqlsafe import source as sources
 from sqlsafe.checks.project import EmptyIndex, Index
 from sqlsafe.checks.registry import load
 from sqlsafe.config import Settings
-from sqlsafe.diagnostics import Applicability, Diagnostic, Location
+from sqlsafe.diagnostics import Applicability, Diagnostic, Location, syntax_error
 from sqlsafe.selection import RuleSelection, RuleSettings
 
 IO_ERROR_CODE = "E902"
@@ -125,6 +125,19 @@ def _selection(settings: Settings, ignored: frozenset[str]) -> RuleSelection:
     )
 
 
+def python_syntax_error(text: str, path: Path) -> Diagnostic | None:
+    import ast
+
+    try:
+        ast.parse(text, filename=str(path))
+    except SyntaxError as error:
+        location = Location(error.lineno or 1, (error.offset or 1))
+        return syntax_error(path, (error.msg or "invalid syntax").capitalize(), location)
+    except (ValueError, RecursionError, MemoryError) as error:
+        return syntax_error(path, str(error) or type(error).__name__, Location(1, 1))
+    return None
+
+
 def might_match(text: str, names: Iterable[str]) -> bool:
     """The textual pre-filter: a file that mentions no ORM module and no name the project
     index knows (models, session factories, aliases) cannot hold a finding."""
@@ -173,6 +186,10 @@ class Run:
             text, encoded = decoded.text, decoded
         outcome.original = text
         if not might_match(text, self.index_names):
+            # Nothing to find, but a file that does not parse is still worth saying so.
+            error = python_syntax_error(text, job.path)
+            if error is not None:
+                outcome.diagnostics.append(error)
             return outcome
         selection = selection_for(job.path, job.settings)
         if not selection.rules:
