@@ -32,7 +32,7 @@ from sqlsafe.index.syntax import (
     is_true,
     keyword,
     parsed_string,
-    walk_function,
+    statements,
 )
 from sqlsafe.index.types import ModelInfo
 
@@ -621,7 +621,7 @@ def _annotation_target(
 
 
 def _returned(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.expr | None:
-    for node in walk_function(function.body):
+    for node in statements(function.body):
         if isinstance(node, ast.Return):
             return node.value
     return None

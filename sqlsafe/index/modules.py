@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlsafe.index.syntax import statements
+
 PYTHON_SUFFIXES = (".py", ".pyi")
 
 
@@ -192,7 +194,7 @@ class _Binder:
 
 def _collect_imports(scope: ModuleScope, tree: ast.Module) -> None:
     imported = scope.imported
-    for node in ast.walk(tree):
+    for node in statements(tree.body, nested_scopes=True):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:

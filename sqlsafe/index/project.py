@@ -8,6 +8,7 @@ is small and cheap to hand to worker processes.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -142,6 +143,21 @@ def build_index(
 ) -> ProjectIndex:
     """Index the given files. Files that cannot be read or parsed are skipped (the engine
     reports them); so are later files that map to a module name already taken."""
+    # Every tree stays alive until the build ends, and the cyclic collector would walk all
+    # of them again and again (a 3x slowdown on SQLAlchemy's own 258 files). Trees hold no
+    # cycles worth collecting.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(files, roots, session_factories)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(
+    files: Sequence[Path], roots: Sequence[Path], session_factories: Sequence[str]
+) -> ProjectIndex:
     scopes: dict[str, ModuleScope] = {}
     for path in sorted(files, key=lambda p: Path(p).suffix == ".pyi"):
         path = Path(path)

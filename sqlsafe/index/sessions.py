@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlsafe.index.modules import ModuleScope
 from sqlsafe.index.resolver import Resolver, library_member, typing_member
-from sqlsafe.index.syntax import guarded, keyword, parsed_string, walk_function
+from sqlsafe.index.syntax import guarded, keyword, parsed_string, statements
 from sqlsafe.index.types import SessionFactory
 
 SQLMODEL_SESSION = "sqlmodel.Session"
@@ -146,8 +146,8 @@ class SessionFinder:
             base = self.session_base(qualname)
             if base is None:
                 return None
-            expires = self._subclass_expires(qualname)
-            return SessionFactory(qualname, qualname, base in ASYNC_SESSIONS, expires, "class")
+            made = (library_session(qualname) or qualname, self._subclass_expires(qualname))
+            return self._make(qualname, made, "class")
         if isinstance(node, ast.Call):
             return self._assigned(qualname, module, node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -241,30 +241,44 @@ class SessionFinder:
     def _function(
         self, qualname: str, module: str, function: ast.FunctionDef | ast.AsyncFunctionDef
     ) -> SessionFactory | None:
-        nodes = list(walk_function(function.body))
-        yielded = [n for n in nodes if isinstance(n, (ast.Yield, ast.YieldFrom))]
+        # Bindings are kept unevaluated: only the name that is returned or yielded is worth
+        # resolving, and most functions make no session at all.
+        bound: dict[str, tuple[ast.expr, bool]] = {}
+        returned: Made | None = None
+        yielded: Made | None = None
+        generator = False
+        for statement in statements(function.body):
+            if isinstance(statement, (ast.With, ast.AsyncWith)):
+                for item in statement.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        bound[item.optional_vars.id] = (item.context_expr, True)
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value:
+                targets = (
+                    statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                )
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        bound[target.id] = (statement.value, False)
+                generator |= isinstance(statement.value, (ast.Yield, ast.YieldFrom))
+            elif isinstance(statement, ast.Return) and statement.value and returned is None:
+                returned = self._value(module, bound, statement.value)
+            elif isinstance(statement, ast.Expr):
+                value = statement.value
+                if isinstance(value, ast.YieldFrom):
+                    generator = True
+                    yielded = yielded or self._delegated(module, value.value)
+                elif isinstance(value, ast.Yield):
+                    generator = True
+                    if value.value is not None:
+                        yielded = yielded or self._value(module, bound, value.value)
         decorators = {self.resolver.expr(module, d) for d in function.decorator_list}
         if decorators & _CONTEXT_MANAGERS:
             kind = "contextmanager"
-        elif yielded:
-            kind = "generator"
         else:
-            kind = "function"
-        values: list[ast.expr] = []
-        if yielded:
-            for node in yielded:
-                if isinstance(node, ast.YieldFrom):
-                    inner = self._delegated(module, node.value)
-                    if inner is not None:
-                        return self._make(qualname, inner, kind)
-                elif node.value is not None:
-                    values.append(node.value)
-        else:
-            values = [n.value for n in nodes if isinstance(n, ast.Return) and n.value is not None]
-        for value in values:
-            made = self._value(module, nodes, value)
-            if made is not None:
-                return self._make(qualname, made, kind)
+            kind = "generator" if generator else "function"
+        made = yielded if generator else returned
+        if made is not None:
+            return self._make(qualname, made, kind)
         annotated = self._annotated(module, function.returns)
         if annotated is None:
             return None
@@ -279,26 +293,18 @@ class SessionFinder:
             return None
         return factory.session_class, factory.expire_on_commit
 
-    def _value(self, module: str, nodes: list[ast.AST], value: ast.expr) -> Made | None:
+    def _value(
+        self, module: str, bound: dict[str, tuple[ast.expr, bool]], value: ast.expr
+    ) -> Made | None:
+        """The session a returned or yielded expression is, given the bindings before it."""
         if isinstance(value, ast.Await):
             value = value.value
-        if not isinstance(value, ast.Name):
-            return self._produced(module, value, context=False)
-        # The last binding of the name before it is returned or yielded.
-        made: Made | None = None
-        for node in nodes:
-            if node is value:
-                break
-            if isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if _binds(item.optional_vars, value.id):
-                        made = self._produced(module, item.context_expr, context=True)
-            elif isinstance(node, ast.Assign):
-                if any(_binds(t, value.id) for t in node.targets):
-                    made = self._produced(module, node.value, context=False)
-            elif isinstance(node, ast.AnnAssign) and _binds(node.target, value.id):
-                made = None if node.value is None else self._produced(module, node.value, False)
-        return made
+        if isinstance(value, ast.Name):
+            if value.id not in bound:
+                return None
+            value, context = bound[value.id]
+            return self._produced(module, value, context)
+        return self._produced(module, value, context=False)
 
     def _annotated(self, module: str, returns: ast.expr | None) -> str | None:
         """The session class a return annotation names: `-> Session`,
@@ -347,26 +353,32 @@ class SessionFinder:
         return found
 
 
-def _binds(target: ast.expr | None, name: str) -> bool:
-    return isinstance(target, ast.Name) and target.id == name
-
-
 def _init_expire_on_commit(init: ast.FunctionDef) -> bool | None:
-    """What a Session subclass's `__init__` forces expire_on_commit to, if it does."""
-    for node in walk_function(init.body):
-        if isinstance(node, ast.Call):
-            func = node.func
+    """What a Session subclass's `__init__` forces expire_on_commit to, if it does:
+    `super().__init__(..., expire_on_commit=False)`, `kwargs.setdefault("expire_on_commit",
+    False)` or `kwargs["expire_on_commit"] = False`."""
+    for statement in statements(init.body):
+        value: ast.expr | None = None
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            func = call.func
             if isinstance(func, ast.Attribute) and func.attr == "__init__":
-                value = keyword(node, "expire_on_commit")
-                if value is not None:
-                    return not (isinstance(value, ast.Constant) and value.value is False)
-            if (
+                value = keyword(call, "expire_on_commit")
+            elif (
                 isinstance(func, ast.Attribute)
                 and func.attr == "setdefault"
-                and len(node.args) == 2
-                and isinstance(node.args[0], ast.Constant)
-                and node.args[0].value == "expire_on_commit"
+                and len(call.args) == 2
+                and _is_expire_on_commit(call.args[0])
             ):
-                value = node.args[1]
-                return not (isinstance(value, ast.Constant) and value.value is False)
+                value = call.args[1]
+        elif isinstance(statement, ast.Assign):
+            target = statement.targets[0]
+            if isinstance(target, ast.Subscript) and _is_expire_on_commit(target.slice):
+                value = statement.value
+        if value is not None:
+            return not (isinstance(value, ast.Constant) and value.value is False)
     return None
+
+
+def _is_expire_on_commit(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value == "expire_on_commit"

@@ -19,15 +19,28 @@ def guarded(function: Callable[..., T | None], *args: object) -> T | None:
         return None
 
 
-def walk_function(statements: Iterable[ast.stmt]) -> Iterator[ast.AST]:
-    """The nodes of a function body in source order, not entering nested scopes."""
-    stack: list[ast.AST] = list(reversed(list(statements)))
+_BLOCKS = ("cases", "handlers", "finalbody", "orelse", "body")
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def statements(body: Iterable[ast.stmt], nested_scopes: bool = False) -> Iterator[ast.stmt]:
+    """Every statement of a block in source order, compound statements before their parts.
+
+    Only statements are visited, never expressions: an index question about a function
+    (what does it return? what does it import?) is answered by its statements, and they are
+    a small fraction of the tree's nodes. Nested functions and classes are entered only when
+    `nested_scopes` is set (and are then yielded themselves)."""
+    stack: list[ast.AST] = list(reversed(list(body)))
     while stack:
         node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(node, _SCOPES) and not nested_scopes:
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        if isinstance(node, ast.stmt):
+            yield node
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if block:
+                stack.extend(reversed(block))
 
 
 def keyword(node: ast.Call | ast.ClassDef, name: str) -> ast.expr | None:
