@@ -107,7 +107,7 @@ class Stmt:
     """Number of `select` arguments; None for `text()` or a `*args` call."""
     first: Entity | None
     """The first argument, when it is a mapped class."""
-    node: cst.CSTNode
+    node: cst.CSTNode = field(repr=False)
 
     @property
     def single_entity(self) -> Entity | None:
@@ -120,10 +120,10 @@ class Res:
     scalars: bool | None
     """The result yields scalars (a ScalarResult) rather than Rows; None when that depends on
     a `select` whose import could not be resolved."""
-    session: cst.BaseExpression
-    call: cst.Call
+    session: cst.BaseExpression = field(repr=False)
+    call: cst.Call = field(repr=False)
     """The `session.exec(...)`/`execute(...)`/`scalars(...)` call that produced it."""
-    origin: cst.BaseExpression
+    origin: cst.BaseExpression = field(repr=False)
     """Where a `.scalars()` would go: the call, or the `await` around it."""
     from_exec: bool
     through: tuple[Binding, ...] = ()
@@ -208,10 +208,10 @@ class Use:
 class Binding:
     """A local variable a value passed through: `scope` is a FunctionDef or the Module."""
 
-    scope: cst.CSTNode
+    scope: cst.CSTNode = field(repr=False)
     name: str
     holds: Literal["result", "list", "item"]
-    definition: Definition | None = None
+    definition: Definition | None = field(default=None, repr=False)
     """Set for a comprehension or lambda variable, whose uses are kept per definition."""
 
 
@@ -596,7 +596,7 @@ class Evaluator:
     # names
 
     def _name(self, node: cst.Name, scopes: tuple[cst.FunctionDef, ...]) -> Facts:
-        chain: list[cst.FunctionDef | cst.Module] = [*scopes, self.context.module]
+        chain: list[cst.FunctionDef | cst.Module] = [self.context.module, *scopes]
         for depth in range(len(chain) - 1, -1, -1):
             owner = chain[depth]
             scope = scope_of(self.context, owner)
@@ -613,7 +613,7 @@ class Evaluator:
             else:
                 continue
             # Definitions are evaluated in the scope that holds them.
-            outer = tuple(chain[: depth + 1]) if owner is not self.context.module else ()
+            outer = tuple(scopes[:depth])
             result: set[Fact] = set()
             for definition in definitions:
                 for fact in self._definition(definition, outer):  # type: ignore[arg-type]
