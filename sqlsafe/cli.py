@@ -281,11 +281,10 @@ def _emit(text: str, output_file: Path | None) -> None:
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
-def fix(ctx: typer.Context, paths: PathsArg = None) -> None:
-    """Apply fixes (the same as `sqlsafe check --fix`); takes every `check` option."""
-    args = ["--fix", *ctx.args, *(str(p) for p in paths or [])]
+def fix(ctx: typer.Context) -> None:
+    """Apply fixes: the same as `sqlsafe check --fix`, with every `check` option."""
     command = typer.main.get_command(app)
-    command.main(["check", *args], prog_name="sqlsafe", standalone_mode=True)
+    command.main(["check", "--fix", *ctx.args], prog_name="sqlsafe", standalone_mode=True)
 
 
 @app.command()
