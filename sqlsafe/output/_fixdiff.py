@@ -16,7 +16,10 @@ blank line moved or kept) come out the same.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
+from itertools import accumulate
 
 from sqlsafe.diagnostics import Fix, Location
 from sqlsafe.output._shared import sorted_edits
@@ -32,8 +35,8 @@ Op = tuple[str, int, int, int, int]
 def fix_diff(source: str, fix: Fix) -> list[str]:
     """The framed diff lines, or nothing when the fix changes no line."""
     old = lines_with_ends(source)
-    new = lines_with_ends(apply_fix(source, fix))
-    groups = _groups(_ops(old, new), CONTEXT)
+    new, same_prefix, same_suffix = _fixed_lines(source, fix)
+    groups = _groups(_ops(old, new, same_prefix, same_suffix), CONTEXT)
     if not groups:
         return []
     number_width = len(str(max(groups[-1][-1][4], 1)))
@@ -59,32 +62,68 @@ def _line(number: int | None, sign: str, text: str, number_width: int) -> str:
     return f"{label} {sign} {content}" if content else f"{label} {sign}"
 
 
-def apply_fix(source: str, fix: Fix) -> str:
-    starts = [0]
-    for line in lines_with_ends(source):
-        starts.append(starts[-1] + len(line))
+@lru_cache(maxsize=8)
+def _line_starts(source: str) -> tuple[int, ...]:
+    """Offset of each line's start, and the source's length last."""
+    return (0, *accumulate(len(line) for line in lines_with_ends(source)))
+
+
+def _edit_offsets(source: str, fix: Fix) -> list[tuple[int, int, str]]:
+    starts = _line_starts(source)
 
     def offset(location: Location) -> int:
-        if location.row > len(starts) - 1:
+        if location.row >= len(starts):
             return len(source)
-        row_start = starts[location.row - 1]
-        return min(row_start + max(location.column - 1, 0), starts[location.row])
+        row_start = starts[max(location.row, 1) - 1]
+        return min(row_start + max(location.column - 1, 0), starts[max(location.row, 1)])
 
-    pieces = []
-    position = 0
+    offsets: list[tuple[int, int, str]] = []
     for edit in sorted_edits(fix):
         begin, end = offset(edit.start), offset(edit.end)
-        if begin < position:  # overlapping edits cannot both apply; keep the first
+        if offsets and begin < offsets[-1][1]:  # overlapping edits cannot both apply
             continue
-        pieces += [source[position:begin], edit.content]
-        position = max(end, begin)
-    pieces.append(source[position:])
+        offsets.append((begin, max(begin, end), edit.content))
+    return offsets
+
+
+def apply_fix(source: str, fix: Fix) -> str:
+    """The source with the fix's edits made."""
+    return _splice(source, 0, len(source), _edit_offsets(source, fix))
+
+
+def _splice(source: str, start: int, stop: int, edits: list[tuple[int, int, str]]) -> str:
+    pieces = []
+    position = start
+    for begin, end, content in edits:
+        pieces += [source[position:begin], content]
+        position = end
+    pieces.append(source[position:stop])
     return "".join(pieces)
 
 
-def _ops(old: Sequence[str], new: Sequence[str]) -> list[Op]:
+def _fixed_lines(source: str, fix: Fix) -> tuple[list[str], int, int]:
+    """The fixed file's lines, and how many lines at its start and end are the old ones.
+
+    Only the lines the edits touch are re-split, and the diff is told which lines it need not
+    compare, so that a file with many findings is not split and compared once per finding.
+    """
+    old = lines_with_ends(source)
+    edits = _edit_offsets(source, fix)
+    if not edits:
+        return list(old), len(old), 0
+    starts = _line_starts(source)
+    first = bisect_right(starts, edits[0][0]) - 1
+    # The region must start where a line starts in the fixed text too.
+    while first > 0 and (first >= len(old) or not old[first - 1].endswith(("\n", "\r"))):
+        first -= 1
+    last = min(bisect_right(starts, edits[-1][1]), len(old))
+    region = _splice(source, starts[first], starts[last], edits)
+    return [*old[:first], *lines_with_ends(region), *old[last:]], first, len(old) - last
+
+
+def _ops(old: Sequence[str], new: Sequence[str], same_prefix: int, same_suffix: int) -> list[Op]:
     raw: list[Op] = []
-    _conquer(old, 0, len(old), new, 0, len(new), raw)
+    _conquer(old, 0, len(old), new, 0, len(new), raw, same_prefix, same_suffix)
     # Neighbouring deletions and insertions form one change, shown deletions first.
     merged: list[Op] = []
     for op in raw:
@@ -97,15 +136,25 @@ def _ops(old: Sequence[str], new: Sequence[str]) -> list[Op]:
 
 
 def _conquer(
-    old: Sequence[str], o0: int, o1: int, new: Sequence[str], n0: int, n1: int, out: list[Op]
+    old: Sequence[str],
+    o0: int,
+    o1: int,
+    new: Sequence[str],
+    n0: int,
+    n1: int,
+    out: list[Op],
+    same_prefix: int = 0,
+    same_suffix: int = 0,
 ) -> None:
-    prefix = 0
+    # Lines the caller knows to be equal are not compared again; stripping then goes on as
+    # usual, so the result is the one comparing them would give.
+    prefix = min(same_prefix, o1 - o0, n1 - n0)
     while o0 + prefix < o1 and n0 + prefix < n1 and old[o0 + prefix] == new[n0 + prefix]:
         prefix += 1
     if prefix:
         out.append(("equal", o0, o0 + prefix, n0, n0 + prefix))
     o0, n0 = o0 + prefix, n0 + prefix
-    suffix = 0
+    suffix = min(same_suffix, o1 - o0, n1 - n0)
     while o1 - suffix > o0 and n1 - suffix > n0 and old[o1 - suffix - 1] == new[n1 - suffix - 1]:
         suffix += 1
     o1, n1 = o1 - suffix, n1 - suffix

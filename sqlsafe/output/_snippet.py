@@ -15,6 +15,7 @@ drawn with `/`, `|` and `_` in a two-column margin, and long lines cut around th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlsafe.diagnostics import Location
@@ -94,12 +95,12 @@ def frame(source: str, start: Location, end: Location) -> Frame:
     return Frame(number_width, out)
 
 
-def _real_line_count(lines: list[str]) -> int:
+def _real_line_count(lines: Sequence[str]) -> int:
     # A source ending in a line break has no further line, though splitting yields one.
     return len(lines) - 1 if len(lines) > 1 and lines[-1] == "" else len(lines)
 
 
-def _start(lines: list[str], location: Location) -> tuple[int, int]:
+def _start(lines: Sequence[str], location: Location) -> tuple[int, int]:
     """(row, index in the line); a position past the last line is the end of that line."""
     real = _real_line_count(lines)
     row = max(location.row, 1)
@@ -108,7 +109,7 @@ def _start(lines: list[str], location: Location) -> tuple[int, int]:
     return row, min(max(location.column - 1, 0), len(lines[row - 1]))
 
 
-def _end(lines: list[str], location: Location, start: tuple[int, int]) -> tuple[int, int]:
+def _end(lines: Sequence[str], location: Location, start: tuple[int, int]) -> tuple[int, int]:
     """Exclusive end; an end at the start of a later line ends on the line break before it."""
     real = _real_line_count(lines)
     row, index = location.row, location.column - 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -19,14 +20,17 @@ _VISIBLE = str.maketrans(_CONTROL_PICTURES)
 _FRAME = str.maketrans({"\t": "    ", **_CONTROL_PICTURES, **dict.fromkeys(_DROPPED)})
 
 
-def split_lines(source: str) -> list[str]:
+# A file's text is split once for all its findings, not once per finding.
+@lru_cache(maxsize=8)
+def split_lines(source: str) -> tuple[str, ...]:
     """Lines without their breaks; a source ending in a break ends with an empty line."""
-    return _LINE_BREAK.split(source)
+    return tuple(_LINE_BREAK.split(source))
 
 
-def lines_with_ends(source: str) -> list[str]:
+@lru_cache(maxsize=8)
+def lines_with_ends(source: str) -> tuple[str, ...]:
     """Lines with their breaks, the way a line diff compares them."""
-    return _LINE_WITH_END.findall(source)
+    return tuple(_LINE_WITH_END.findall(source))
 
 
 def visible(text: str) -> str:
