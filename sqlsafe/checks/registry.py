@@ -12,10 +12,14 @@ if TYPE_CHECKING:
 
 # code -> module under sqlsafe.checks that defines it as `RULE`.
 RULE_MODULES: dict[str, str] = {
+    "DETACH001": "detach001_returns_orm_instance",
+    "DETACH002": "detach002_returns_expired_instance",
+    "DETACH003": "detach003_returns_refreshed_instance",
     "ROW001": "row001_index_model",
     "ROW002": "row002_unpack_model",
     "ROW003": "row003_row_accessor_on_model",
     "ROW004": "row004_row_as_model",
+    "SCOPE001": "scope001_read_after_session",
     "SQL001": "sql001_exec_params",
 }
 

@@ -1,0 +1,900 @@
+"""Turning a function that returns a detached instance into one that returns a dict, and
+migrating its callers with it (DESIGN.md section 4).
+
+The DETACH fix `return model_to_dict(obj)` changes what callers get, so it is planned for the
+whole run before any file is fixed: a function is *converted* only when every reference to
+it in the checked files is a call whose result can be followed (attribute reads of columns,
+`getattr` with a literal name, truth and `None` tests, iteration of a list); those reads are
+rewritten to `result["column"]` by a diagnostic at the call site, under the same code, so
+that `sqlsafe fix` changes both files in the same run. Anything else blocks the conversion
+and the function's diagnostic names the first blocking site; the safe `refresh()` fix is
+offered instead where it cures the failure.
+
+The plan is computed once per run by `plan_files` (the CLI does this before checking, see
+`attach_plan`); without one, a file is planned on its own, as if it were the whole project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from sqlsafe.checks.base import FileContext, FixPlan, Index, Insert, Replace, Rule
+from sqlsafe.checks.lifetimes import (
+    Analysis,
+    Expiry,
+    ReturnSite,
+    Shape,
+    Verdict,
+    analyse,
+    iter_functions,
+    verdict,
+)
+from sqlsafe.checks.names import ImportTable, dotted
+from sqlsafe.diagnostics import Applicability
+from sqlsafe.suppression import Suppressions
+
+# The severest code a function's returns get is the code its callers are reported under.
+_SEVERITY = ("DETACH002", "DETACH001", "DETACH003")
+CODES = frozenset(_SEVERITY)
+
+
+# -- the functions whose returns are converted ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A function with at least one flagged instance return, as one file sees it."""
+
+    qualname: str
+    function: cst.FunctionDef
+    code: str
+    shape: Shape
+    model: str | None
+    is_async: bool
+    flagged: tuple[tuple[ReturnSite, Verdict], ...]
+    problem: str | None
+    """Why the function cannot be converted, judged from its own file; None if it can."""
+
+
+def candidates(context: FileContext) -> dict[cst.FunctionDef, Candidate]:
+    """Every function of the file with a flagged return, keyed by its node."""
+    return context.memo("detach-candidates", context.module, lambda: _candidates(context))
+
+
+def _candidates(context: FileContext) -> dict[cst.FunctionDef, Candidate]:
+    found: dict[cst.FunctionDef, Candidate] = {}
+    top_level = {node: name for name, node in iter_functions(context.module)}
+    for function, problem in _all_functions(context.module):
+        analysis = analyse(context, function)
+        flagged = tuple(
+            (site, found_verdict)
+            for site in analysis.instance_returns()
+            if (found_verdict := verdict(context, site)) is not None
+        )
+        if not flagged:
+            continue
+        local = top_level.get(function)
+        qualname = f"{context.module_name}.{local or function.name.value}"
+        if problem is None and local is not None and "." in local:
+            problem = f"`{local}` is a method, whose callers cannot be followed"
+        instances = [site.instance for site in analysis.instance_returns() if site.instance]
+        shapes = {instance.shape is Shape.LIST for instance in instances}
+        models = {instance.model for instance in instances}
+        code = min((v.code for _, v in flagged), key=_SEVERITY.index)
+        found[function] = Candidate(
+            qualname=qualname,
+            function=function,
+            code=code,
+            shape=instances[0].shape if len(shapes) == 1 else Shape.ONE,
+            model=models.pop() if len(models) == 1 else None,
+            is_async=function.asynchronous is not None,
+            flagged=flagged,
+            problem=problem or _unconvertible(context, function, analysis, shapes),
+        )
+    return found
+
+
+def _all_functions(
+    module: cst.Module,
+) -> Iterable[tuple[cst.FunctionDef, str | None]]:
+    """Every function of the module with, for nested ones, why callers cannot be followed."""
+    pending: list[tuple[cst.CSTNode, str | None]] = [(module, None)]
+    while pending:
+        node, problem = pending.pop()
+        for statement in _statements(node):
+            if isinstance(statement, cst.FunctionDef):
+                yield statement, problem
+                pending.append(
+                    (
+                        statement,
+                        f"`{statement.name.value}` is a nested function, "
+                        "whose callers cannot be followed",
+                    )
+                )
+            elif isinstance(statement, cst.ClassDef):
+                pending.append((statement, problem))
+
+
+def _statements(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """Statements of a body, descending into compound statements but not into scopes."""
+    body = node.body if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
+    for statement in getattr(body, "body", ()):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            yield statement
+        elif isinstance(statement, cst.BaseCompoundStatement):
+            yield from _statements(statement.body)
+            for extra in (
+                getattr(statement, "orelse", None),
+                getattr(statement, "finalbody", None),
+            ):
+                if extra is not None and not isinstance(extra, cst.If):
+                    yield from _statements(extra.body)
+                elif isinstance(extra, cst.If):
+                    yield from _statements(extra)
+            for handler in getattr(statement, "handlers", ()):
+                yield from _statements(handler.body)
+
+
+def _unconvertible(
+    context: FileContext, function: cst.FunctionDef, analysis: Analysis, shapes: set[bool]
+) -> str | None:
+    if analysis.yields:
+        return "it is a generator"
+    if len(shapes) > 1:
+        return "it returns a list on some paths and one instance on others"
+    for site in analysis.returns:
+        value = site.node.value
+        if site.instance is None:
+            if value is not None and not (isinstance(value, cst.Name) and value.value == "None"):
+                return "another `return` gives something other than an instance or `None`"
+            continue
+        if not site.inside:
+            return "an instance is returned after its session closed, too late to convert it"
+        if site.commits_at_exit and site.statement is None:
+            return "the return shares its line with other statements"
+        if site.instance.block.is_async and not isinstance(value, cst.Name):
+            return "an async return is converted only when it returns a variable"
+    return None
+
+
+# -- the plan -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A converted function, as its callers need to know it."""
+
+    qualname: str
+    code: str
+    shape: Shape
+    model: str | None
+    is_async: bool
+    location: str
+
+
+@dataclass
+class Plan:
+    converted: dict[str, Target] = field(default_factory=dict)
+    blocked: dict[str, str] = field(default_factory=dict)
+    """qualname -> why it is not converted, naming the blocking site."""
+
+    def fingerprint(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for name in sorted(self.converted):
+            digest.update(repr(self.converted[name]).encode())
+        for name in sorted(self.blocked):
+            digest.update(f"{name}={self.blocked[name]}".encode())
+        return digest.hexdigest()
+
+    def names(self) -> frozenset[str]:
+        """Plain names of converted functions: files that mention one may hold callers."""
+        return frozenset(name.rpartition(".")[2] for name in self.converted)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One file as the planner sees it."""
+
+    context: FileContext
+    display: str
+    enabled: frozenset[str] = CODES
+    """Which DETACH codes are selected for this file (per-file ignores applied)."""
+    suppressed: Callable[[int, str], bool] = lambda row, code: False
+    """Whether a diagnostic of `code` on `row` would be suppressed by `# noqa`."""
+
+
+def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: q) -> Plan:
+    """Decide which functions are converted, looking at every file of the run."""
+    plan = Plan()
+    pending: dict[str, tuple[Candidate, Unit]] = {}
+    for unit in units:
+        for candidate in candidates(unit.context).values():
+            where = f"{unit.display}:{_row(unit.context, candidate.flagged[0][0].node)}"
+            if candidate.problem is not None:
+                plan.blocked[candidate.qualname] = candidate.problem
+            elif candidate.code not in unit.enabled:
+                plan.blocked[candidate.qualname] = f"{candidate.code} is not selected there"
+            elif any(
+                unit.suppressed(_row(unit.context, site.node), found.code)
+                for site, found in candidate.flagged
+            ):
+                plan.blocked[candidate.qualname] = "its diagnostic is suppressed with `# noqa`"
+            else:
+                pending[candidate.qualname] = (candidate, unit)
+                plan.converted[candidate.qualname] = Target(
+                    candidate.qualname,
+                    candidate.code,
+                    candidate.shape,
+                    candidate.model,
+                    candidate.is_async,
+                    where,
+                )
+    if not plan.converted:
+        return plan
+    short = plan.names()
+    for unit in units:
+        if not any(name in unit.context.module.code for name in short):
+            continue
+        for site in call_sites(unit.context, plan.converted, resolve):
+            target = plan.converted.get(site.target.qualname)
+            if target is None:
+                continue
+            row = _row(unit.context, site.node)
+            problem = site.escape
+            if problem is None and site.rewrites:
+                if target.code not in unit.enabled:
+                    problem = f"{target.code} is not selected in that file"
+                elif unit.suppressed(row, target.code):
+                    problem = "the call's diagnostic is suppressed with `# noqa`"
+            if problem is not None:
+                del plan.converted[target.qualname]
+                plan.blocked[target.qualname] = f"{unit.display}:{row}: {problem}"
+    return plan
+
+
+def _row(context: FileContext, node: cst.CSTNode) -> int:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    positions = context.memo(
+        "positions",
+        context.module,
+        lambda: MetadataWrapper(context.module, unsafe_skip_copy=True).resolve(PositionProvider),
+    )
+    return positions[node].start.line
+
+
+def plan_for(context: FileContext) -> Plan:
+    """The run's plan, or this file's own when the run has none."""
+    plan = getattr(context.index, "migration_plan", None)
+    if isinstance(plan, Plan):
+        return plan
+    return context.memo(
+        "migration-plan",
+        context.module,
+        lambda: plan_files([Unit(context, _display(context))], _resolver(context.index)),
+    )
+
+
+def _display(context: FileContext) -> str:
+    return context.module_name.replace(".", "/") + ".py"
+
+
+def _resolver(index: Index) -> Callable[[str], str]:
+    resolve = getattr(index, "resolve", None)
+    return resolve if callable(resolve) else (lambda qualname: qualname)
+
+
+class PlannedIndex:
+    """The project index with the run's migration plan attached."""
+
+    def __init__(self, index: Index, plan: Plan) -> None:
+        self._index = index
+        self.migration_plan = plan
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._index, name)
+
+    def model(self, qualname: str):  # type: ignore[no-untyped-def]
+        return self._index.model(qualname)
+
+    def factory(self, qualname: str):  # type: ignore[no-untyped-def]
+        return self._index.factory(qualname)
+
+    def alias(self, qualname: str) -> str | None:
+        return self._index.alias(qualname)
+
+    def fingerprint_of(self, modules: Iterable[str]) -> str:
+        # A caller's diagnostics depend on files it does not import: the whole plan counts.
+        base = getattr(self._index, "fingerprint_of", None)
+        own = base(modules) if callable(base) else ""
+        return hashlib.blake2b(
+            f"{own}:{self.migration_plan.fingerprint()}".encode(), digest_size=16
+        ).hexdigest()
+
+
+# -- callers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallSite:
+    target: Target
+    node: cst.CSTNode
+    """The call (or the bare reference)."""
+    rewrites: tuple[tuple[cst.CSTNode, cst.BaseExpression], ...]
+    escape: str | None
+
+
+def call_sites(
+    context: FileContext, targets: Mapping[str, Target], resolve: Callable[[str], str]
+) -> list[CallSite]:
+    return context.memo(
+        f"call-sites-{id(targets)}",
+        context.module,
+        lambda: _Callers(context, targets, resolve).run(),
+    )
+
+
+class _Callers:
+    def __init__(
+        self, context: FileContext, targets: Mapping[str, Target], resolve: Callable[[str], str]
+    ) -> None:
+        self.context = context
+        self.targets = targets
+        self.resolve = resolve
+        self.parents: dict[int, cst.CSTNode] = {}
+        self.sites: list[CallSite] = []
+
+    def run(self) -> list[CallSite]:
+        short = {q.rpartition(".")[2] for q in self.targets}
+        for name in self._link(self.context.module, short):
+            parent = self.parent(name)
+            if isinstance(parent, (*_DEFINING, cst.AssignTarget)):
+                continue
+            reference: cst.BaseExpression = name
+            if isinstance(parent, cst.Attribute):
+                if parent.value is name:
+                    continue
+                reference = parent
+            target = self._target(reference)
+            if target is not None:
+                self.sites.append(self._site(target, reference))
+        self.sites.sort(key=lambda site: _row(self.context, site.node))
+        return self.sites
+
+    def _link(self, root: cst.CSTNode, short: set[str]) -> list[cst.Name]:
+        """Record every node's parent; return the names that may refer to a target."""
+        names = []
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Name) and node.value in short:
+                names.append(node)
+            for child in node.children:
+                self.parents[id(child)] = node
+                stack.append(child)
+        return names
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents.get(id(node))
+
+    def _target(self, node: cst.BaseExpression) -> Target | None:
+        qualname = self.context.names.qualify(node)
+        if qualname is None:
+            return None
+        target = self.targets.get(qualname) or self.targets.get(self.resolve(qualname))
+        if target is None or self._shadowed(node):
+            return None
+        return target
+
+    def _shadowed(self, node: cst.CSTNode) -> bool:
+        """The reference is to a local of the same name (a parameter or an assignment)."""
+        head = dotted(node)  # type: ignore[arg-type]
+        if head is None:
+            return False
+        head = head.split(".")[0]
+        scope = self.scope(node)
+        if not isinstance(scope, cst.FunctionDef):
+            return False
+        return head in _local_names(scope)
+
+    def scope(self, node: cst.CSTNode) -> cst.CSTNode:
+        current = self.parent(node)
+        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+            if isinstance(current, cst.Lambda):
+                return current
+            current = self.parent(current)
+        return current or self.context.module
+
+    def _site(self, target: Target, node: cst.BaseExpression) -> CallSite:
+        call = self.parent(node)
+        if not isinstance(call, cst.Call) or call.func is not node:
+            return CallSite(target, node, (), f"`{dotted(node)}` is used without being called")
+        result: cst.CSTNode = call
+        parent = self.parent(call)
+        if isinstance(parent, cst.Await):
+            result = parent
+        follower = _Follower(self, target)
+        follower.expression(result, assigned=True)
+        return CallSite(target, call, tuple(follower.rewrites), follower.escape)
+
+
+# Names that define rather than refer: `def get_user`, `import get_user`, parameters.
+_DEFINING = (cst.ImportAlias, cst.FunctionDef, cst.ClassDef, cst.Param, cst.AsName)
+
+
+def _local_names(function: cst.FunctionDef) -> frozenset[str]:
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    names.update(_assigned_names(function.body))
+    return frozenset(names)
+
+
+def _assigned_names(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
+            if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+                found.add(current.name.value)
+            continue
+        target = getattr(current, "target", None)
+        if isinstance(
+            current, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)
+        ) and isinstance(target, cst.Name):
+            found.add(target.value)
+        elif isinstance(current, cst.AsName) and isinstance(current.name, cst.Name):
+            found.add(current.name.value)
+        stack.extend(current.children)
+    return found
+
+
+class _Follower:
+    """Follows a converted function's result through the calling function."""
+
+    def __init__(self, callers: _Callers, target: Target) -> None:
+        self.callers = callers
+        self.target = target
+        self.rewrites: list[tuple[cst.CSTNode, cst.BaseExpression]] = []
+        self.escape: str | None = None
+        self.code = callers.context.module.code_for_node
+
+    def fail(self, reason: str) -> None:
+        if self.escape is None:
+            self.escape = reason
+
+    def expression(
+        self, node: cst.CSTNode, assigned: bool = False, listed: bool | None = None
+    ) -> None:
+        """One use of a value that holds the result (`listed`: a list of results)."""
+        if listed is None:
+            listed = self.target.shape is Shape.LIST
+        parent = self.callers.parent(node)
+        shown = f"`{self.code(node)}`"
+        if isinstance(parent, cst.Expr):
+            return
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            if listed:
+                self.fail(f"{shown} is a list whose `.{parent.attr.value}` is used")
+            else:
+                self.attribute(node, parent, parent.attr.value)
+            return
+        if isinstance(parent, cst.Arg) and isinstance(
+            call := self.callers.parent(parent), cst.Call
+        ):
+            self.argument(node, call, shown, listed)
+            return
+        if (
+            assigned
+            and isinstance(parent, cst.Assign)
+            and parent.value is node
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)
+        ):
+            self.name(parent.targets[0].target, listed)
+            return
+        if self.is_test(node, parent):
+            return
+        if (
+            listed
+            and isinstance(parent, (cst.For, cst.CompFor))
+            and parent.iter is node
+            and isinstance(parent.target, cst.Name)
+        ):
+            self.name(parent.target, listed=False)
+            return
+        self.fail(self.describe(node, parent, shown))
+
+    def is_test(self, node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
+        """A truth test or a comparison with `None`: a dict answers them as the object did."""
+        if isinstance(parent, (cst.If, cst.While, cst.IfExp)) and parent.test is node:
+            return True
+        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+            return True
+        if isinstance(parent, cst.BooleanOperation):
+            grand = self.callers.parent(parent)
+            return self.is_test(parent, grand) or isinstance(grand, cst.Expr)
+        if isinstance(parent, cst.Comparison) and len(parent.comparisons) == 1:
+            other = parent.comparisons[0]
+            other_side = other.comparator if parent.left is node else parent.left
+            return isinstance(other.operator, (cst.Is, cst.IsNot)) and (
+                isinstance(other_side, cst.Name) and other_side.value == "None"
+            )
+        return False
+
+    def describe(self, node: cst.CSTNode, parent: cst.CSTNode | None, shown: str) -> str:
+        if isinstance(parent, cst.Return):
+            return f"{shown} is returned"
+        if isinstance(parent, cst.FormattedStringExpression):
+            return f"{shown} is formatted whole"
+        if isinstance(parent, (cst.Element, cst.DictElement, cst.List, cst.Tuple, cst.Dict)):
+            return f"{shown} is stored in a container"
+        if isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)):
+            return f"{shown} is stored"
+        return f"{shown} is used as `{self.code(parent)}`" if parent is not None else shown
+
+    def attribute(self, node: cst.CSTNode, attribute: cst.Attribute, name: str) -> None:
+        shown = f"`{self.code(attribute)}`"
+        holder = self.callers.parent(attribute)
+        if isinstance(holder, cst.Call) and holder.func is attribute:
+            self.fail(f"a method is called: {shown}")
+            return
+        if isinstance(holder, (cst.AssignTarget, cst.AugAssign, cst.Del)) or (
+            isinstance(holder, cst.AnnAssign) and holder.target is attribute
+        ):
+            self.fail(f"{shown} is assigned to")
+            return
+        problem = self.column_problem(name, shown)
+        if problem is not None:
+            self.fail(problem)
+            return
+        self.rewrites.append((attribute, _subscript(node, name)))  # type: ignore[arg-type]
+
+    def column_problem(self, name: str, shown: str) -> str | None:
+        facts = (
+            self.callers.context.index.model(self.target.model)
+            if self.target.model is not None
+            else None
+        )
+        if facts is None:
+            return (
+                f"{shown}: the project index does not know the model, "
+                f"so `{name}` may not be a column"
+            )
+        if name in facts.relationships:
+            return f"{shown} reads a relationship, which the dict does not hold"
+        if name not in facts.columns:
+            return f"{shown} is not a column"
+        return None
+
+    def argument(self, node: cst.CSTNode, call: cst.Call, shown: str, listed: bool) -> None:
+        func = dotted(call.func)
+        args = call.args
+        if func == "getattr" and not listed and args[0].value is node and len(args) in (2, 3):
+            name = args[1].value
+            literal = name.evaluated_value if isinstance(name, cst.SimpleString) else None
+            if isinstance(literal, str):
+                problem = self.column_problem(literal, f"`{self.code(call)}`")
+                if problem is not None:
+                    self.fail(problem)
+                elif len(args) == 2:
+                    self.rewrites.append((call, _subscript(node, literal)))  # type: ignore[arg-type]
+                else:
+                    self.rewrites.append((call, _dict_get(node, literal, args[2].value)))  # type: ignore[arg-type]
+                return
+        if func == "bool" or (func == "len" and listed):
+            return
+        self.fail(f"{shown} is passed to `{self.code(call.func)}()`")
+
+    def name(self, target: cst.Name, listed: bool) -> None:
+        scope = self.callers.scope(target)
+        if isinstance(scope, cst.Lambda):
+            self.fail("the result is used in a lambda")
+            return
+        uses = [node for node in _names_in(scope, target.value) if node is not target]
+        for use in uses:
+            if self.escape is not None:
+                return
+            if self.callers.scope(use) is not scope:
+                self.fail(f"`{target.value}` is used in a nested scope")
+                return
+            parent = self.callers.parent(use)
+            if _is_store(parent, use):
+                self.fail(f"`{target.value}` is assigned again")
+                return
+            self.expression(use, listed=listed)
+
+
+def _names_in(scope: cst.CSTNode, name: str) -> list[cst.Name]:
+    """Uses of `name` in a scope, and in nested functions that do not bind it themselves."""
+    found = []
+    stack = [scope.body if isinstance(scope, cst.FunctionDef) else scope]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and node.value == name:
+            found.append(node)
+        if isinstance(node, cst.Attribute):
+            stack.append(node.value)
+            continue
+        if isinstance(node, cst.FunctionDef) and name in _local_names(node):
+            continue
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            found.extend(n.name for n in node.names if n.name.value == name)
+            continue
+        stack.extend(node.children)
+    return found
+
+
+def _is_store(parent: cst.CSTNode | None, node: cst.CSTNode) -> bool:
+    if isinstance(parent, cst.AssignTarget) and parent.target is node:
+        return True
+    if isinstance(parent, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+        return getattr(parent, "target", None) is node
+    return isinstance(parent, (cst.AsName, cst.Del, cst.NameItem, cst.Global, cst.Nonlocal))
+
+
+def _subscript(value: cst.BaseExpression, key: str) -> cst.Subscript:
+    return cst.Subscript(
+        value=value, slice=[cst.SubscriptElement(cst.Index(cst.SimpleString(f'"{key}"')))]
+    )
+
+
+def _dict_get(value: cst.BaseExpression, key: str, default: cst.BaseExpression) -> cst.Call:
+    return cst.Call(
+        func=cst.Attribute(value=value, attr=cst.Name("get")),
+        args=[cst.Arg(cst.SimpleString(f'"{key}"')), cst.Arg(default)],
+    )
+
+
+# -- the rules' side ----------------------------------------------------------------------------
+
+
+class ReturnsRule(Rule):
+    """What DETACH001-003 share: report flagged returns of this rule's code, with the
+    conversion when the plan converts the function, and the call sites of converted
+    functions whose worst code is this rule's."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        candidate = candidates(self.context).get(node)
+        if candidate is None:
+            return
+        plan = plan_for(self.context)
+        target = plan.converted.get(candidate.qualname)
+        blocked = plan.blocked.get(candidate.qualname) or candidate.problem
+        for site, found in candidate.flagged:
+            if found.code != self.code:
+                continue
+            name = node.name.value
+            message = f"`{name}()` returns an ORM instance from a session it closes; {found.reason}"
+            fix: FixPlan | None = None
+            if target is not None:
+                fix = conversion(self.context, candidate)
+            else:
+                if blocked:
+                    message += f" (not converted to a dict: {blocked})"
+                fix = refresh_fix(self.context, candidate, site)
+            self.report(site.node.value or site.node, message, fix)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        plan = plan_for(self.context)
+        if not plan.converted:
+            return
+        ours = {q: t for q, t in plan.converted.items() if t.code == self.code}
+        if not ours:
+            return
+        for site in call_sites(self.context, plan.converted, _resolver(self.context.index)):
+            if site.target.code != self.code or site.escape is not None or not site.rewrites:
+                continue
+            name = site.target.qualname.rpartition(".")[2]
+            message = (
+                f"`{name}()` returns a detached ORM instance ({site.target.code} at "
+                f"{site.target.location}); its fix returns a dict, and the reads of the "
+                "result here change with it"
+            )
+            fix = FixPlan(
+                tuple(Replace(old, new) for old, new in site.rewrites),
+                Applicability.UNSAFE,
+                f"Read the dict `{name}()` returns after its fix",
+            )
+            self.report(site.node, message, fix)
+
+
+def conversion(context: FileContext, candidate: Candidate) -> FixPlan:
+    """`return model_to_dict(obj)` at every instance return, and the annotation to match."""
+    analysis = analyse(context, candidate.function)
+    changes: list[Replace | Insert] = []
+    item = _fresh_name(context, candidate.function, "item")
+    for site in analysis.instance_returns():
+        instance = site.instance
+        assert instance is not None and site.node.value is not None
+        value = site.node.value
+        session = instance.block.name
+        text = context.module.code_for_node(value)
+        if instance.shape is Shape.LIST:
+            converted = f"[model_to_dict({item}) for {item} in {text}]"
+        else:
+            converted = f"model_to_dict({text})"
+        if instance.block.is_async:
+            # Expired or deferred attributes load inside run_sync's greenlet, not here.
+            converted = f"await {session}.run_sync(lambda _: {converted})"
+        changes.append(Replace(value, converted))
+        if site.commits_at_exit and site.statement is not None:
+            # Inside `begin()` new objects get their keys and server defaults only when
+            # flushed; the commit at the exit would flush them after the dict was made.
+            awaited = "await " if instance.block.is_async else ""
+            indent = _indent_of(context, site.statement)
+            changes.append(
+                Insert(
+                    site.statement,
+                    f"{awaited}{session}.flush(){context.module.default_newline}{indent}",
+                )
+            )
+    imports: list[tuple[str, str]] = [(context.settings.helpers_module, "model_to_dict")]
+    annotation = candidate.function.returns
+    if annotation is not None and candidate.model is not None:
+        new = annotation.annotation.visit(_DictAnnotation(context, candidate.model))
+        if not new.deep_equals(annotation.annotation):
+            changes.append(Replace(annotation.annotation, new))  # type: ignore[arg-type]
+            imports.append(("typing", "Any"))
+    return FixPlan(
+        tuple(changes),
+        Applicability.UNSAFE,
+        "Return `model_to_dict(...)` from inside the session block",
+        tuple(imports),
+    )
+
+
+def refresh_fix(context: FileContext, candidate: Candidate, site: ReturnSite) -> FixPlan | None:
+    """`session.refresh(obj)` before the return: reloads what a commit expired (safe)."""
+    instance = site.instance
+    value = site.node.value
+    if (
+        instance is None
+        or not site.inside
+        or site.commits_at_exit
+        or site.statement is None
+        or instance.shape is Shape.LIST
+        or not isinstance(value, cst.Name)
+        or instance.expired is not Expiry.YES
+    ):
+        return None
+    awaited = "await " if instance.block.is_async else ""
+    newline = context.module.default_newline
+    indent = _indent_of(context, site.statement)
+    refresh = f"{awaited}{instance.block.name}.refresh({value.value})"
+    if instance.shape is Shape.OPTIONAL:
+        step = context.module.default_indent
+        text = f"if {value.value} is not None:{newline}{indent}{step}{refresh}{newline}{indent}"
+    else:
+        text = f"{refresh}{newline}{indent}"
+    return FixPlan(
+        (Insert(site.statement, text),),
+        Applicability.SAFE,
+        f"Reload `{value.value}` with `{instance.block.name}.refresh()` before returning it",
+    )
+
+
+def _indent_of(context: FileContext, statement: cst.CSTNode) -> str:
+    """The indentation of a statement, from the blocks around it."""
+    indents = context.memo("indents", context.module, lambda: _indents(context.module))
+    return indents.get(id(statement), "")
+
+
+def _indents(module: cst.Module) -> dict[int, str]:
+    found: dict[int, str] = {}
+    stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
+    while stack:
+        node, indent = stack.pop()
+        if isinstance(node, cst.IndentedBlock):
+            indent += node.indent if node.indent is not None else module.default_indent
+            for statement in node.body:
+                found[id(statement)] = indent
+        for child in node.children:
+            stack.append((child, indent))
+    return found
+
+
+def _fresh_name(context: FileContext, function: cst.FunctionDef, base: str) -> str:
+    code = context.module.code_for_node(function)
+    name = base
+    while name in code:
+        name += "_"
+    return name
+
+
+class _DictAnnotation(cst.CSTTransformer):
+    """Replaces the model in a return annotation by `dict[str, Any]`."""
+
+    def __init__(self, context: FileContext, model: str) -> None:
+        super().__init__()
+        self.context = context
+        self.model = model
+        self.short = model.rpartition(".")[2]
+
+    def _is_model(self, node: cst.BaseExpression) -> bool:
+        qualname = self.context.names.qualify(node) or dotted(node)
+        return qualname is not None and (
+            qualname == self.model or qualname.rpartition(".")[2] == self.short
+        )
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        return _DICT if self._is_model(original) else updated
+
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
+        return _DICT if self._is_model(original) else updated
+
+    def leave_SimpleString(
+        self, original: cst.SimpleString, updated: cst.SimpleString
+    ) -> cst.BaseExpression:
+        value = original.evaluated_value
+        if isinstance(value, str):
+            try:
+                inner = cst.parse_expression(value)
+            except cst.ParserSyntaxError:
+                return updated
+            replaced = inner.visit(self)
+            if not replaced.deep_equals(inner):
+                quote = original.quote
+                return cst.SimpleString(f"{quote}{cst.Module([]).code_for_node(replaced)}{quote}")
+        return updated
+
+
+_DICT = cst.parse_expression("dict[str, Any]")
+
+
+# -- the run's plan -----------------------------------------------------------------------------
+
+
+def attach_plan(
+    index: Index,
+    files: Iterable[tuple[Path, str, str, str]],
+    enabled: Callable[[Path], frozenset[str]],
+    settings_for: Callable[[Path], object] | None = None,
+) -> PlannedIndex:
+    """The pre-pass: plan the conversions over every file of the run.
+
+    `files` gives (path, display path, module name, text); `enabled` the DETACH codes selected
+    for a path. Files that cannot be parsed are left out (the check reports them).
+    """
+    from sqlsafe import suppression
+    from sqlsafe.locator import Locator
+    from sqlsafe.selection import RuleSettings
+
+    units = []
+    for path, display, module_name, text in files:
+        codes = enabled(path) & CODES
+        if not codes:
+            continue
+        try:
+            module = cst.parse_module(text)
+        except (cst.ParserSyntaxError, RecursionError):
+            continue
+        settings = settings_for(path) if settings_for is not None else RuleSettings()
+        context = FileContext(
+            module, module_name, ImportTable(module, module_name), index, settings
+        )  # type: ignore[arg-type]
+        locator = Locator(text)
+        noqa = suppression.parse(text, display, locator)
+
+        def suppressed(row: int, code: str, noqa: Suppressions = noqa) -> bool:
+            return _suppressed(noqa, row, code)
+
+        units.append(Unit(context, display, codes, suppressed))
+    return PlannedIndex(index, plan_files(units, _resolver(index)))
+
+
+def _suppressed(noqa: Suppressions, row: int, code: str) -> bool:
+    if noqa.file_blanket or code in noqa.file_codes:
+        return True
+    directive = noqa.lines.get(noqa.noqa_row(row))
+    return directive is not None and directive.covers(code)
