@@ -9,9 +9,9 @@ on sqlsafe. It works with SQLModel table models, SQLAlchemy 2.0 declarative mode
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, overload
 
-from sqlalchemy import inspect, select
+from sqlalchemy import MetaData, inspect, select
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm import InstanceState, Mapper, Session
 from sqlalchemy.orm.exc import DetachedInstanceError
@@ -20,6 +20,13 @@ from sqlalchemy.sql.expression import Executable, SelectBase
 __all__ = ["get_or_create", "model_to_dict", "query_all", "query_one", "safe_get"]
 
 _M = TypeVar("_M")
+
+
+class _DeclaredModel(Protocol):
+    # Instances of DeclarativeBase and SQLModel classes match this; None does not. With a
+    # plain `object` overload, model_to_dict(session.get(User, 1)) would be typed as a dict
+    # although it may be None.
+    metadata: ClassVar[MetaData]
 
 
 def _instance_state(obj: object) -> InstanceState[Any]:
@@ -72,8 +79,14 @@ def model_to_dict(
 ) -> None: ...
 @overload
 def model_to_dict(
-    obj: object, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+    obj: _DeclaredModel,
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
 ) -> dict[str, Any]: ...
+@overload
+def model_to_dict(
+    obj: object | None, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+) -> dict[str, Any] | None: ...
 def model_to_dict(
     obj: object | None, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
 ) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
-from . import _instance_state
+from . import _DeclaredModel, _instance_state
 from . import get_or_create as _get_or_create
 from . import model_to_dict as _model_to_dict
 from . import query_all as _query_all
@@ -32,8 +32,14 @@ async def model_to_dict(
 ) -> None: ...
 @overload
 async def model_to_dict(
-    obj: object, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+    obj: _DeclaredModel,
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
 ) -> dict[str, Any]: ...
+@overload
+async def model_to_dict(
+    obj: object | None, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+) -> dict[str, Any] | None: ...
 async def model_to_dict(
     obj: object | None, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
 ) -> dict[str, Any] | None:
@@ -49,7 +55,7 @@ async def model_to_dict(
         # Detached, transient or owned by a sync Session: no IO needs a greenlet.
         return _model_to_dict(obj, include, exclude)
 
-    def convert(_: Session) -> dict[str, Any]:
+    def convert(_: Session) -> dict[str, Any] | None:
         return _model_to_dict(obj, include, exclude)
 
     return await session.run_sync(convert)
