@@ -56,5 +56,5 @@ def render(report: Report) -> str:
                 },
             }
         )
-    # Key order is the report's own (not sorted), as Ruff writes it.
+    # Unlike the other JSON formats, Ruff keeps these keys in GitLab's documented order.
     return json.dumps(issues, indent=2, ensure_ascii=False)

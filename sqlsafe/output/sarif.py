@@ -63,6 +63,8 @@ def _result(report: Report, d: Diagnostic) -> dict[str, Any]:
 
 def _rule(report: Report, code: str, example: Diagnostic) -> dict[str, Any]:
     meta = report.rules.get(code)
+    explanation: str | None
+    url: str | None
     if meta is not None:
         name, summary, severity = meta.name, meta.summary, meta.severity.value
         explanation, url = meta.explanation, meta.url

@@ -211,6 +211,12 @@ def test_gitlab_keys_are_ruffs(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- junit -----------------------------------------------------------------------------------
 
 
+def _child(element: ET.Element, path: str) -> ET.Element:
+    found = element.find(path)
+    assert found is not None, path
+    return found
+
+
 def _shape(element: ET.Element) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
     children = tuple(sorted({_shape(child) for child in element}))
     return element.tag, tuple(sorted(element.attrib)), children
@@ -241,8 +247,8 @@ def test_junit() -> None:
     assert {c.get("classname") for c in cases} == {"/proj/app/db"}
     detach = cases[3]
     assert (detach.get("line"), detach.get("column")) == ("7", "12")
-    assert detach.find("properties/property").attrib == {"name": "severity", "value": "warning"}
-    failure = detach.find("failure")
+    assert _child(detach, "properties/property").attrib == {"name": "severity", "value": "warning"}
+    failure = _child(detach, "failure")
     assert failure.get("message") == "`row.name` is read after its session closed"
     assert failure.text == "line 7, col 12, `row.name` is read after its session closed"
 
@@ -265,11 +271,8 @@ def test_junit_escapes_all_five_entities() -> None:
     text = render("junit", sqlsafe_report(diagnostics=[diagnostic]))
     escaped = "Use &apos;&lt;&apos; &amp; &quot;&gt;&quot; carefully"
     assert f'<failure message="{escaped}">line 5, col 10, {escaped}</failure>' in text
-    assert (
-        ET.fromstring(text)
-        .find("testsuite/testcase/failure")
-        .text.endswith("""'<' & ">" carefully""")
-    )
+    failure = _child(ET.fromstring(text), "testsuite/testcase/failure")
+    assert failure.text == """line 5, col 10, Use '<' & ">" carefully"""
 
 
 def test_junit_clean_run() -> None:
