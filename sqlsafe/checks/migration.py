@@ -556,7 +556,7 @@ class _Follower:
         if problem is not None:
             self.fail(problem)
             return
-        self.rewrites.append((attribute, _subscript(node, name)))  # type: ignore[arg-type]
+        self.rewrites.append((attribute, _subscript(node, name, self.quote(attribute))))  # type: ignore[arg-type]
 
     def column_problem(self, name: str, shown: str) -> str | None:
         facts = (
@@ -586,13 +586,25 @@ class _Follower:
                 if problem is not None:
                     self.fail(problem)
                 elif len(args) == 2:
-                    self.rewrites.append((call, _subscript(node, literal)))  # type: ignore[arg-type]
+                    key = _subscript(node, literal, self.quote(call))  # type: ignore[arg-type]
+                    self.rewrites.append((call, key))
                 else:
-                    self.rewrites.append((call, _dict_get(node, literal, args[2].value)))  # type: ignore[arg-type]
+                    get = _dict_get(node, literal, args[2].value, self.quote(call))  # type: ignore[arg-type]
+                    self.rewrites.append((call, get))
                 return
         if func == "bool" or (func == "len" and listed):
             return
         self.fail(f"{shown} is passed to `{self.code(call.func)}()`")
+
+    def quote(self, node: cst.CSTNode) -> str:
+        """A quote that may appear where `node` is: before Python 3.12 an f-string cannot
+        hold its own quote character."""
+        current = self.callers.parent(node)
+        while current is not None and not isinstance(current, cst.BaseStatement):
+            if isinstance(current, cst.FormattedString):
+                return "'" if '"' in current.start else '"'
+            current = self.callers.parent(current)
+        return '"'
 
     def name(self, target: cst.Name, listed: bool) -> None:
         scope = self.callers.scope(target)
@@ -641,16 +653,19 @@ def _is_store(parent: cst.CSTNode | None, node: cst.CSTNode) -> bool:
     return isinstance(parent, (cst.AsName, cst.Del, cst.NameItem, cst.Global, cst.Nonlocal))
 
 
-def _subscript(value: cst.BaseExpression, key: str) -> cst.Subscript:
+def _subscript(value: cst.BaseExpression, key: str, quote: str) -> cst.Subscript:
     return cst.Subscript(
-        value=value, slice=[cst.SubscriptElement(cst.Index(cst.SimpleString(f'"{key}"')))]
+        value=value,
+        slice=[cst.SubscriptElement(cst.Index(cst.SimpleString(f"{quote}{key}{quote}")))],
     )
 
 
-def _dict_get(value: cst.BaseExpression, key: str, default: cst.BaseExpression) -> cst.Call:
+def _dict_get(
+    value: cst.BaseExpression, key: str, default: cst.BaseExpression, quote: str
+) -> cst.Call:
     return cst.Call(
         func=cst.Attribute(value=value, attr=cst.Name("get")),
-        args=[cst.Arg(cst.SimpleString(f'"{key}"')), cst.Arg(default)],
+        args=[cst.Arg(cst.SimpleString(f"{quote}{key}{quote}")), cst.Arg(default)],
     )
 
 
