@@ -578,3 +578,89 @@ def test_list_callers_iterate():
             """
         )
     )
+
+
+ASYNC_HEADER = HEADER + "from sqlmodel.ext.asyncio.session import AsyncSession\n"
+
+
+def test_async_expired_return_is_converted_with_run_sync():
+    body = """
+        async def get_user(engine, user_id) -> Plain:
+            async with AsyncSession(engine) as s:
+                user = (await s.exec(select(Plain).where(Plain.id == user_id))).one()
+                await s.commit()
+                return user
+
+        async def caller(engine):
+            user = await get_user(engine, 1)
+            return user.email
+        """
+    code = ASYNC_HEADER + textwrap.dedent(body)
+    assert codes(code, SELECT, index=index()) == ["DETACH002", "DETACH002"]
+    assert fix(code, SELECT, unsafe=True, index=index()).endswith(
+        textwrap.dedent(
+            """
+            async def get_user(engine, user_id) -> dict[str, Any]:
+                async with AsyncSession(engine) as s:
+                    user = (await s.exec(select(Plain).where(Plain.id == user_id))).one()
+                    await s.commit()
+                    return await s.run_sync(lambda _: model_to_dict(user))
+
+            async def caller(engine):
+                user = await get_user(engine, 1)
+                return user["email"]
+            """
+        )
+    )
+
+
+def test_async_refresh_alternative_is_awaited():
+    body = """
+        async def get_user(engine):
+            async with AsyncSession(engine) as s:
+                user = (await s.exec(select(Plain))).one()
+                await s.commit()
+                return user
+
+        async def caller(engine):
+            keep(await get_user(engine))
+        """
+    fixed = fix(ASYNC_HEADER + textwrap.dedent(body), SELECT, index=index())
+    assert "        await s.commit()\n        await s.refresh(user)\n        return user\n" in fixed
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (
+            """
+            async def f(engine):
+                async with AsyncSession(engine) as s:
+                    return await s.get(User, 1)
+            """,
+            "DETACH001",
+        ),
+        (
+            """
+            async def f(engine):
+                async with AsyncSession(engine) as s, s.begin():
+                    return await s.get(Plain, 1)
+            """,
+            "DETACH002",
+        ),
+        (
+            """
+            async def f(session: AsyncSession):
+                user = await session.get(Plain, 1)
+                await session.commit()
+                return user
+            """,
+            None,
+        ),
+    ],
+    ids=["lazy", "begin", "parameter"],
+)
+def test_async_reported(body, code):
+    assert codes(ASYNC_HEADER + textwrap.dedent(body), SELECT, index=index()) == (
+        [code] if code else []
+    )
