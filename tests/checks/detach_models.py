@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlsafe.index import ProjectIndex, build_index
 
 MODELS = textwrap.dedent(
-    '''
+    """
     from typing import Optional
 
     from sqlalchemy import Column, String
@@ -44,7 +44,7 @@ MODELS = textwrap.dedent(
     class UserRead(SQLModel):
         id: int
         email: str
-    '''
+    """
 )
 
 
