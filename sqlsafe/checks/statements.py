@@ -1035,11 +1035,12 @@ def helper_call(
     one call on it: `.first()` for `query_one`, `.all()` for `query_all`, whose semantics
     the helpers keep. The model must be nameable here as it is written in the `select`.
     """
-    if len(verdict.items) != 1:
+    calls = {item.res.call for item in verdict.items}
+    if len(calls) != 1 or any(item.through for item in verdict.items):
         return None
-    item = verdict.items[0]
-    res = item.res
-    if item.through or res.origin is not res.call or len(res.call.args) != 1:
+    res = verdict.items[0].res
+    # One `session.exec(stmt)` call, whose `stmt` may be built differently on different paths.
+    if res.origin is not res.call or len(res.call.args) != 1:
         return None
     wanted = {"query_one": "first", "query_all": "all"}[helper]
     direct = replaced is res.call and helper == "query_all"
