@@ -23,7 +23,7 @@ from itertools import accumulate
 
 from sqlsafe.diagnostics import Fix, Location
 from sqlsafe.output._shared import sorted_edits
-from sqlsafe.output._text import lines_with_ends, visible
+from sqlsafe.output._text import lines_with_ends, source_lines_with_ends, visible
 
 CONTEXT = 1
 HUNK_SEPARATOR = "-" * 80
@@ -34,7 +34,7 @@ Op = tuple[str, int, int, int, int]
 
 def fix_diff(source: str, fix: Fix) -> list[str]:
     """The framed diff lines, or nothing when the fix changes no line."""
-    old = lines_with_ends(source)
+    old = source_lines_with_ends(source)
     new, same_prefix, same_suffix = _fixed_lines(source, fix)
     groups = _groups(_ops(old, new, same_prefix, same_suffix), CONTEXT)
     if not groups:
@@ -65,7 +65,7 @@ def _line(number: int | None, sign: str, text: str, number_width: int) -> str:
 @lru_cache(maxsize=8)
 def _line_starts(source: str) -> tuple[int, ...]:
     """Offset of each line's start, and the source's length last."""
-    return (0, *accumulate(len(line) for line in lines_with_ends(source)))
+    return (0, *accumulate(len(line) for line in source_lines_with_ends(source)))
 
 
 def _edit_offsets(source: str, fix: Fix) -> list[tuple[int, int, str]]:
@@ -107,7 +107,7 @@ def _fixed_lines(source: str, fix: Fix) -> tuple[list[str], int, int]:
     Only the lines the edits touch are re-split, and the diff is told which lines it need not
     compare, so that a file with many findings is not split and compared once per finding.
     """
-    old = lines_with_ends(source)
+    old = source_lines_with_ends(source)
     edits = _edit_offsets(source, fix)
     if not edits:
         return list(old), len(old), 0

@@ -27,10 +27,14 @@ def split_lines(source: str) -> tuple[str, ...]:
     return tuple(_LINE_BREAK.split(source))
 
 
-@lru_cache(maxsize=8)
-def lines_with_ends(source: str) -> tuple[str, ...]:
+def lines_with_ends(text: str) -> tuple[str, ...]:
     """Lines with their breaks, the way a line diff compares them."""
-    return tuple(_LINE_WITH_END.findall(source))
+    return tuple(_LINE_WITH_END.findall(text))
+
+
+@lru_cache(maxsize=8)
+def source_lines_with_ends(source: str) -> tuple[str, ...]:
+    return lines_with_ends(source)
 
 
 def visible(text: str) -> str:
