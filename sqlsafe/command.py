@@ -150,6 +150,12 @@ class CheckCommand:
         index = build_index(files, self.base.src_roots(), self.base.session_factories)
         run.index = index
         run.index_names = index.model_names | index.factory_names | index.alias_names
+        from sqlsafe.checks.migration_pass import plan_run
+
+        # DETACH fixes change what functions return: decide for the whole run, before any
+        # file is fixed, which functions are converted and where their callers are.
+        run.index, converted = plan_run(index, jobs)
+        run.index_names |= converted
         return run
 
     def _stdin_streams(self, outcome: CommandOutcome, results: list[Outcome]) -> None:

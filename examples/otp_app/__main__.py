@@ -1,0 +1,3 @@
+from examples.otp_app.main import main
+
+main()
