@@ -249,7 +249,10 @@ def check(
     elif statistics and outcome.report is not None:
         from sqlsafe.output import render_statistics
 
-        text = render_statistics(outcome.report, outcome.output_format)
+        try:
+            text = render_statistics(outcome.report, outcome.output_format, summary=not quiet)
+        except ValueError as error:
+            _fail(str(error))
     else:
         text = outcome.render(summary=not quiet)
     if outcome.stdout_code is not None:

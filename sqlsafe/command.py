@@ -38,21 +38,23 @@ class CommandOutcome:
         return [outcome for outcome in self.outcomes if outcome.changed]
 
     def render(self, summary: bool) -> str:
-        from sqlsafe.output import render, summary_lines
+        from sqlsafe.output import render
 
         if self.mode is Mode.ADD_NOQA:
             return ""
-        if self.mode is Mode.DIFF:
-            diffs = "".join(
-                outcome.diff(self.report.display_path(outcome.path)) + "\n"
-                for outcome in self.changed
-            )
-            lines = summary_lines(self.report) if summary else []
-            if self.stdin:
-                self.summary_to_stderr.extend(lines)
-                return diffs
-            return diffs + "".join(line + "\n" for line in lines)
-        return render(self.output_format, self.report, summary=summary)
+        # In --diff mode the formats render only the closing `Would fix ...` line (and only
+        # where Ruff prints one); the diff itself comes first.
+        closing = render(self.output_format, self.report, summary=summary)
+        if self.mode is not Mode.DIFF:
+            return closing
+        diffs = "".join(
+            outcome.diff(self.report.display_path(outcome.path)) + "\n"
+            for outcome in self.changed
+        )
+        if self.stdin:
+            self.summary_to_stderr.extend(closing.splitlines())
+            return diffs
+        return diffs + closing
 
     def exit_code(self, exit_zero: bool, exit_non_zero_on_fix: bool) -> int:
         if self.mode is Mode.ADD_NOQA:
