@@ -120,24 +120,28 @@ def _all_functions(
                 pending.append((statement, problem))
 
 
+_CLAUSES = (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
+
+
 def _statements(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """Statements of a body, descending into compound statements but not into scopes."""
-    body = node.body if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
-    for statement in getattr(body, "body", ()):
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+    if isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite)):
+        statements: Sequence[cst.CSTNode] = node.body
+    elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        statements = [node.body]
+    else:
+        statements = [node]
+    for statement in statements:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement is not node:
             yield statement
+        elif isinstance(statement, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            yield from _statements(statement)
         elif isinstance(statement, cst.BaseCompoundStatement):
-            yield from _statements(statement.body)
-            for extra in (
-                getattr(statement, "orelse", None),
-                getattr(statement, "finalbody", None),
-            ):
-                if extra is not None and not isinstance(extra, cst.If):
-                    yield from _statements(extra.body)
-                elif isinstance(extra, cst.If):
-                    yield from _statements(extra)
-            for handler in getattr(statement, "handlers", ()):
-                yield from _statements(handler.body)
+            for child in statement.children:
+                if isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement)):
+                    yield from _statements(child)
+                elif isinstance(child, _CLAUSES):
+                    yield from _statements(child.body)
 
 
 def _unconvertible(
@@ -213,7 +217,12 @@ def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: 
     plan = Plan()
     pending: dict[str, tuple[Candidate, Unit]] = {}
     for unit in units:
-        for candidate in candidates(unit.context).values():
+        try:
+            found = candidates(unit.context).values()
+        except Exception:
+            # The file's own check reports the failure; its functions stay as they are.
+            continue
+        for candidate in found:
             where = f"{unit.display}:{_row(unit.context, candidate.flagged[0][0].node)}"
             if candidate.problem is not None:
                 plan.blocked[candidate.qualname] = candidate.problem
@@ -240,7 +249,15 @@ def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: 
     for unit in units:
         if not any(name in unit.context.module.code for name in short):
             continue
-        for site in call_sites(unit.context, plan.converted, resolve):
+        try:
+            sites = call_sites(unit.context, plan.converted, resolve)
+        except Exception:
+            # Callers that cannot be followed must not see their callee converted.
+            for name in list(plan.converted):
+                plan.blocked[name] = f"{unit.display}: its callers could not be analysed"
+            plan.converted.clear()
+            return plan
+        for site in sites:
             target = plan.converted.get(site.target.qualname)
             if target is None:
                 continue

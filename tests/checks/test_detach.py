@@ -194,6 +194,19 @@ REPORTED = {
         """,
         "DETACH001",
     ),
+    "defined-under-elif": (
+        """
+        if TYPE_CHECKING:
+            pass
+        elif True:
+            def f(engine):
+                with Session(engine) as s:
+                    user = s.get(Plain, 1)
+                    s.commit()
+                    return user
+        """,
+        "DETACH002",
+    ),
     "4-refresh-relationship": (
         """
         def f(engine):
