@@ -87,7 +87,8 @@ def sqlite_memory_db() -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def sqlite_file_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     path = tmp_path_factory.mktemp("sqlite") / "helpers.db"
-    engine = create_engine(f"sqlite:///{path}")
+    # The race tests queue 8 writers on SQLite's one write lock; allow for a loaded machine.
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
     _create_schema(engine)
     yield Database("sqlite-file", engine, f"sqlite+aiosqlite:///{path}", {})
     engine.dispose()
