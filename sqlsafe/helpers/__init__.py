@@ -246,8 +246,9 @@ def get_or_create(
     is still not found, the error came from another constraint and is re-raised. The
     caller's pending objects are flushed first and survive a lost race. Never commits.
     Under REPEATABLE READ or SERIALIZABLE the winner's row may be invisible, and the
-    ``IntegrityError`` is re-raised. ``session`` and ``model`` are positional-only, so
-    columns with those names can be looked up; ``defaults`` cannot.
+    ``IntegrityError`` is re-raised. Several matching rows raise ``MultipleResultsFound``.
+    ``session`` and ``model`` are positional-only, so columns with those names can be
+    looked up; ``defaults`` cannot.
     """
     if not lookup:
         raise TypeError("get_or_create() needs at least one lookup keyword argument")
