@@ -15,6 +15,7 @@ RULE_MODULES: dict[str, str] = {
     "DETACH001": "detach001_returns_orm_instance",
     "DETACH002": "detach002_returns_expired_instance",
     "DETACH003": "detach003_returns_refreshed_instance",
+    "GET001": "get001_select_by_pk",
     "ROW001": "row001_index_model",
     "ROW002": "row002_unpack_model",
     "ROW003": "row003_row_accessor_on_model",
