@@ -338,13 +338,18 @@ def rule(
 
 @helpers_app.command("export")
 def helpers_export(
-    path: Annotated[Path, typer.Argument(help="Where to write the helpers module (a .py file).")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="The package folder to write, e.g. app/utils/db_helpers."),
+    ],
 ) -> None:
     """Write a standalone copy of sqlsafe.helpers (no runtime dependency on sqlsafe)."""
     from sqlsafe.helpers_export import export_helpers
 
     try:
         written = export_helpers(path)
+    except (ValueError, FileExistsError) as error:
+        _fail(str(error))
     except OSError as error:
         _fail(f"Failed to write {path}", error.strerror or str(error))
     for target in written:

@@ -308,3 +308,25 @@ def test_ruff_keeps_sqlsafe_codes_with_external(tmp_path):
         [ruff, "check", "--fix", "--no-cache", "m.py"], cwd=tmp_path, capture_output=True
     )
     assert "SQL001" not in (tmp_path / "m.py").read_text()
+
+
+def test_helpers_export_writes_an_importable_package(tmp_path):
+    result = sqlsafe("helpers", "export", "app/utils/db_helpers", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    package = tmp_path / "app" / "utils" / "db_helpers"
+    assert (package / "__init__.py").is_file() and (package / "asyncio.py").is_file()
+    for module in package.glob("*.py"):
+        assert (
+            "import sqlsafe" not in module.read_text() and "from sqlsafe" not in module.read_text()
+        )
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from app.utils.db_helpers import query_one, model_to_dict; from app.utils.db_helpers.asyncio import query_one",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert sqlsafe("helpers", "export", "x.py", cwd=tmp_path).returncode == 2
