@@ -317,9 +317,7 @@ def test_helpers_export_writes_an_importable_package(tmp_path):
     package = tmp_path / "app" / "utils" / "db_helpers"
     assert (package / "__init__.py").is_file() and (package / "asyncio.py").is_file()
     for module in package.glob("*.py"):
-        assert (
-            "import sqlsafe" not in module.read_text() and "from sqlsafe" not in module.read_text()
-        )
+        assert not re.search(r"^\s*(from|import) sqlsafe\b", module.read_text(), re.MULTILINE)
     probe = subprocess.run(
         [
             sys.executable,
