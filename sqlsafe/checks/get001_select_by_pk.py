@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,9 @@ class Lookup:
     """The `with_for_update=` argument `get` needs, as code."""
     method: str
     awaited: bool
+    fixable: bool = True
+    """False for a statement held in a variable: the rewrite would leave its assignment
+    behind, and a fix cannot yet remove a statement."""
 
 
 class SelectByPrimaryKey(Rule):
@@ -94,10 +98,15 @@ class SelectByPrimaryKey(Rule):
     taken for the key, and a model the index does not know is not reported. A composite key
     needs a condition on every key column and becomes a tuple in the mapper's key order.
 
+    A statement held in a local variable (`stmt = select(User).where(...)`, then
+    `session.exec(stmt).first()`) is reported when only one assignment can reach the use,
+    without a fix: the rewrite would leave the assignment behind.
+
     Not reported: a partial key, extra conditions, joins, ordering, limits, `.options()` and
     `.execution_options()`, `.distinct()`, `.all()`, `session.execute(stmt).first()` (a Row,
-    not the model), a comparison with `None`, statements held in variables, and receivers
-    that are not proven to be sessions.
+    not the model), a comparison with `None`, a result held in a variable before `.first()`,
+    a statement that is a parameter or reassigned on some path, and receivers that are not
+    proven to be sessions.
 
     ## Fix safety
     The fix for a query is unsafe: `get` and the query differ in edge cases, measured on
@@ -248,7 +257,8 @@ class SelectByPrimaryKey(Rule):
             return None
         if producer == "exec" and not is_sqlmodel_session(self.context, kind):
             return None
-        chain = _chain(statement)
+        held = self._held_statement(statement)
+        chain = _chain(held or statement)
         if chain is None:
             return None
         base, filters = chain
@@ -266,7 +276,25 @@ class SelectByPrimaryKey(Rule):
             table = ON_MODELS if scalar_result or through_scalars else ON_ROWS
         if method not in table:
             return None
-        return self._keyed(receiver, _only_argument(base), filters, table[method], awaited)
+        lookup = self._keyed(receiver, _only_argument(base), filters, table[method], awaited)
+        if lookup is not None and held is not None:
+            lookup = dataclasses.replace(lookup, fixable=False)
+        return lookup
+
+    def _held_statement(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        """What a local variable holds when only one assignment can reach this use."""
+        if not isinstance(node, cst.Name):
+            return None
+        functions = self.context.functions
+        scope = statements.scope_of(
+            self.context, functions[-1] if functions else self.context.module
+        )
+        if node.value in scope.params or node.value in scope.declared:
+            return None
+        reaching = scope.reaching(node.value, node)
+        if len(reaching) != 1 or reaching[0].kind != "value":
+            return None
+        return reaching[0].expression
 
     def _query(
         self, query: cst.Call
@@ -394,7 +422,7 @@ class SelectByPrimaryKey(Rule):
     def _fix(self, node: cst.Call, lookup: Lookup, applicability: Applicability) -> FixPlan | None:
         code = self.context.module.code_for_node
         values = list(lookup.keys.values())
-        if _has_comments(node, [lookup.session, *values]):
+        if not lookup.fixable or _has_comments(node, [lookup.session, *values]):
             return None
         if len(values) == 1:
             key = code(values[0])

@@ -394,10 +394,27 @@ NOT_FLAGGED = {
         def f(session: Session):
             return session.exec(select(User).where(User.id.in_([1]))).first()
         """,
-    "statement-in-a-variable": """
-        def f(session: Session):
+    "statement-reassigned-on-a-path": """
+        def f(session: Session, e: str | None):
             stmt = select(User).where(User.id == 1)
+            if e:
+                stmt = select(User).where(User.email == e)
             return session.exec(stmt).first()
+        """,
+    "statement-refined-in-place": """
+        def f(session: Session, e: str):
+            stmt = select(User).where(User.id == 1)
+            stmt = stmt.where(User.email == e)
+            return session.exec(stmt).first()
+        """,
+    "statement-parameter": """
+        def f(session: Session, stmt):
+            return session.exec(stmt).first()
+        """,
+    "result-in-a-variable": """
+        def f(session: Session):
+            results = session.exec(select(User).where(User.id == 1))
+            return results.first()
         """,
     "unknown-receiver": """
         def f(db, user_id):
@@ -479,6 +496,25 @@ def test_message_position_and_fix_title(index: ProjectIndex) -> None:
     assert (diagnostic.start.row, diagnostic.start.column) == (11, 12)
     assert diagnostic.end.column == 72
     assert diagnostic.fix is not None and diagnostic.fix.message == "Use `session.get()`"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "def f(session: Session, user_id: int):\n"
+        "    statement = select(User).where(User.id == user_id)\n"
+        "    return session.exec(statement).first()\n",
+        "statement = select(Account).filter_by(id=1)\n"
+        "def f(session: SASession):\n"
+        "    return 1\n"
+        "with SASession() as s:\n"
+        "    found = s.scalars(statement).one_or_none()\n",
+    ],
+    ids=["in-a-function", "at-module-level"],
+)
+def test_statement_in_a_variable_is_reported_without_fix(index: ProjectIndex, body: str) -> None:
+    (diagnostic,) = check(_snippet(body), SELECT, index=index)
+    assert diagnostic.code == "GET001" and diagnostic.fix is None
 
 
 def test_comment_inside_the_query_means_no_fix(index: ProjectIndex) -> None:
