@@ -118,20 +118,25 @@ class ModelFinder:
         self._bodies: dict[tuple[str, str], Body] = {}
         self._flags: dict[tuple[str, str], bool] = {}
         self._drafts: dict[str, _Draft] = {}
+        # Registries first: a class may be mapped by a registry another module made.
         for scope in scopes.values():
-            guarded(self._collect, scope)
+            guarded(self._collect_registries, scope)
+        for scope in scopes.values():
+            guarded(self._collect_classes, scope)
         self.models: dict[str, ModelInfo] = {}
 
     # -- discovery ------------------------------------------------------------------------
 
-    def _collect(self, scope: ModuleScope) -> None:
-        module = scope.name
-        resolve = self.resolver.expr
+    def _collect_registries(self, scope: ModuleScope) -> None:
         for name, definition in scope.values():
             value = definition.node
             assert isinstance(value, ast.expr)
-            if library_member(self.resolver.call_name(module, value)) == "registry":
-                self.registries.add(f"{module}.{name}")
+            if library_member(self.resolver.call_name(scope.name, value)) == "registry":
+                self.registries.add(f"{scope.name}.{name}")
+
+    def _collect_classes(self, scope: ModuleScope) -> None:
+        module = scope.name
+        resolve = self.resolver.expr
         for name, definition in scope.values():
             value = definition.node
             if isinstance(value, ast.Call) and self._makes_base(module, value):

@@ -91,7 +91,8 @@ class SessionFinder:
         return result
 
     def _subclass_expires(self, qualname: str) -> bool:
-        """Whether a project Session subclass keeps the default expire_on_commit=True."""
+        """Whether a session class keeps the default expire_on_commit=True (library classes
+        and subclasses that do not override it do)."""
         node = self._definition(qualname)
         if not isinstance(node, ast.ClassDef):
             return True
@@ -194,12 +195,7 @@ class SessionFinder:
             if resolved is None or self.session_base(resolved) is None:
                 return None
             session_class = library_session(resolved) or resolved
-        return session_class, _expire_on_commit(call, self._class_expires(session_class))
-
-    def _class_expires(self, session_class: str) -> bool:
-        if library_session(session_class) is not None:
-            return True
-        return self._subclass_expires(session_class)
+        return session_class, _expire_on_commit(call, self._subclass_expires(session_class))
 
     def _session_call(self, module: str, func: ast.expr, call: ast.Call) -> Made | None:
         """What calling `func` (with `call`'s arguments) makes, if it is a session."""
@@ -209,12 +205,13 @@ class SessionFinder:
         base = self.session_base(resolved)
         if base is not None:
             session_class = library_session(resolved) or resolved
-            return session_class, _expire_on_commit(call, self._class_expires(session_class))
+            return session_class, _expire_on_commit(call, self._subclass_expires(session_class))
         factory = self.factory(resolved)
         if factory is None or factory.kind in ("generator", "contextmanager"):
             return None
         expires = factory.expire_on_commit
-        if factory.kind in ("sessionmaker", "class"):
+        if factory.kind in ("sessionmaker", "scoped", "class"):
+            # These pass keyword arguments on to the session they create.
             expires = _expire_on_commit(call, expires)
         return factory.session_class, expires
 
@@ -282,7 +279,7 @@ class SessionFinder:
         annotated = self._annotated(module, function.returns)
         if annotated is None:
             return None
-        return self._make(qualname, (annotated, self._class_expires(annotated)), kind)
+        return self._make(qualname, (annotated, self._subclass_expires(annotated)), kind)
 
     def _delegated(self, module: str, node: ast.expr) -> Made | None:
         """`yield from get_session()`: the generator factory it delegates to."""

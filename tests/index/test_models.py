@@ -316,6 +316,33 @@ def test_legacy_declarative_models(build: Build) -> None:
     assert index.model("legacy.models.NotMapped") is None
 
 
+def test_registry_from_a_module_indexed_later(build: Build) -> None:
+    index = build(
+        {
+            "a_models.py": """
+                from sqlalchemy import Column, Integer
+                from z_db import reg, ZBase
+
+                @reg.mapped
+                class Note:
+                    __tablename__ = "note"
+                    id = Column(Integer, primary_key=True)
+
+                class Page(ZBase):
+                    __tablename__ = "page"
+                    id = Column(Integer, primary_key=True)
+            """,
+            "z_db.py": """
+                from sqlalchemy.orm import registry
+                reg = registry()
+                ZBase = reg.generate_base()
+            """,
+        }
+    )
+    assert index.model("a_models.Note") is not None
+    assert index.model("a_models.Page") is not None
+
+
 def test_key_order_across_classes_is_not_proven(build: Build) -> None:
     # SQLAlchemy 1.4 puts mixin columns first (creation order), 2.x puts them last.
     index = build(
