@@ -342,9 +342,10 @@ class ModelFinder:
             target = value.args[0] if value.args else keyword(value, "argument")
             if isinstance(target, ast.Lambda):
                 target = target.body
+            hint: ast.expr | str | None = target
             if isinstance(target, ast.Constant):
-                target = target.value if isinstance(target.value, str) else None
-            return Attr("", "relationship", backref=_backref(self, module, value), target=target)
+                hint = target.value if isinstance(target.value, str) else None
+            return Attr("", "relationship", backref=_backref(self, module, value), target=hint)
         if member == "Relationship" and from_sqlmodel:
             inner = self.classify(module, keyword(value, "sa_relationship"))
             if inner is not None and inner.kind == "relationship":
@@ -459,9 +460,12 @@ class ModelFinder:
             parent = self._draft(ancestor)
             return parent.primary_key, parent.proven
         table = self.body(qualname, style).dunders.get("__table__")
-        table_args = table.args[2:] if isinstance(table, ast.Call) else inherited("__table_args__")
+        if isinstance(table, ast.Call):
+            constraints = table.args[2:]
+        else:
+            constraints = elements(inherited("__table_args__"))
         module = self.classes[qualname].module
-        for element in elements(table_args):
+        for element in constraints:
             call_name = self.resolver.call_name(module, element)
             if library_member(call_name) == "PrimaryKeyConstraint":
                 assert isinstance(element, ast.Call)

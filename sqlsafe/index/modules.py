@@ -11,10 +11,15 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from sqlsafe.index.syntax import statements
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+# `try:` and, from Python 3.11, `try: ... except* ...:`.
+_TRY: tuple[type[ast.stmt], ...] = tuple(
+    getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name)
+)
 
 
 def module_name(path: Path, roots: Sequence[Path]) -> str:
@@ -99,13 +104,6 @@ class ModuleScope:
             if isinstance(binding, Definition) and isinstance(binding.node, ast.ClassDef):
                 yield name, binding.node
 
-    def functions(self) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
-        for name, binding in self.bindings.items():
-            if isinstance(binding, Definition) and isinstance(
-                binding.node, (ast.FunctionDef, ast.AsyncFunctionDef)
-            ):
-                yield name, binding.node
-
     def values(self) -> Iterator[tuple[str, Definition]]:
         """Top-level assignments whose value is known."""
         for name, binding in self.bindings.items():
@@ -170,12 +168,13 @@ class _Binder:
         elif isinstance(node, ast.If):
             self.block(node.body, override)
             self.block(node.orelse, override=False)
-        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-            self.block(node.body, override)  # type: ignore[attr-defined]
-            for handler in node.handlers:  # type: ignore[attr-defined]
+        elif isinstance(node, _TRY):
+            attempt = cast(ast.Try, node)
+            self.block(attempt.body, override)
+            for handler in attempt.handlers:
                 self.block(handler.body, override=False)
-            self.block(node.orelse, override)  # type: ignore[attr-defined]
-            self.block(node.finalbody, override)  # type: ignore[attr-defined]
+            self.block(attempt.orelse, override)
+            self.block(attempt.finalbody, override)
         elif isinstance(node, (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)):
             self.block(node.body, override)
 

@@ -261,7 +261,7 @@ LEGACY = {
         OtherBase = registry().generate_base()
     """,
     "legacy/models.py": """
-        from sqlalchemy import Column, ForeignKey, Integer, String, Table
+        from sqlalchemy import Column, ForeignKey, Integer, PrimaryKeyConstraint, String, Table
         from sqlalchemy.orm import backref, relationship
         from legacy.db import Base, OtherBase, mapper_registry
 
@@ -282,6 +282,15 @@ LEGACY = {
                 OtherBase.metadata,
                 Column("name", String, primary_key=True),
                 Column("address_id", Integer),
+            )
+
+        class Stamp(OtherBase):
+            __table__ = Table(
+                "stamp",
+                OtherBase.metadata,
+                Column("kind", String),
+                Column("serial", Integer),
+                PrimaryKeyConstraint("serial", "kind"),
             )
 
         @mapper_registry.mapped
@@ -311,6 +320,8 @@ def test_legacy_declarative_models(build: Build) -> None:
     assert tag is not None
     assert tag.primary_key == ("name",)
     assert tag.columns == {"name", "address_id"}
+    stamp = index.model("legacy.models.Stamp")
+    assert stamp is not None and stamp.primary_key == ("serial", "kind")
     note = index.model("legacy.models.Note")
     assert note is not None and note.primary_key == ("author", "seq")
     assert index.model("legacy.models.NotMapped") is None
