@@ -200,16 +200,39 @@ class Plan:
         return frozenset(name.rpartition(".")[2] for name in self.converted)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Unit:
-    """One file as the planner sees it."""
+    """One file as the planner sees it; parsed only if its text may matter."""
 
-    context: FileContext
+    load: Callable[[], FileContext | None]
     display: str
+    text: str | None = None
+    """The source, for textual pre-filters; None: always parse."""
     enabled: frozenset[str] = CODES
     """Which DETACH codes are selected for this file (per-file ignores applied)."""
     suppressed: Callable[[int, str], bool] = lambda row, code: False
     """Whether a diagnostic of `code` on `row` would be suppressed by `# noqa`."""
+    owners: frozenset[str] = frozenset()
+    """Names whose call makes a session (factories of the index): a file mentioning none of
+    them, nor a session class, owns no session and cannot hold a candidate."""
+
+    _loaded: list[FileContext | None] = field(default_factory=list, repr=False)
+
+    def context(self) -> FileContext | None:
+        if not self._loaded:
+            self._loaded.append(self.load())
+        return self._loaded[0]
+
+    def may_own_sessions(self) -> bool:
+        text = self.text
+        if text is None:
+            return True
+        if "return" not in text:
+            return False
+        return "Session" in text or ".begin(" in text or any(n in text for n in self.owners)
+
+    def mentions(self, names: Iterable[str]) -> bool:
+        return self.text is None or any(name in self.text for name in names)
 
 
 def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: q) -> Plan:
@@ -217,19 +240,23 @@ def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: 
     plan = Plan()
     pending: dict[str, tuple[Candidate, Unit]] = {}
     for unit in units:
+        if not unit.may_own_sessions():
+            continue
         try:
-            found = candidates(unit.context).values()
+            context = unit.context()
+            found = candidates(context).values() if context is not None else ()
         except Exception:
             # The file's own check reports the failure; its functions stay as they are.
             continue
         for candidate in found:
-            where = f"{unit.display}:{_row(unit.context, candidate.flagged[0][0].node)}"
+            assert context is not None
+            where = f"{unit.display}:{_row(context, candidate.flagged[0][0].node)}"
             if candidate.problem is not None:
                 plan.blocked[candidate.qualname] = candidate.problem
             elif candidate.code not in unit.enabled:
                 plan.blocked[candidate.qualname] = f"{candidate.code} is not selected there"
             elif any(
-                unit.suppressed(_row(unit.context, site.node), found.code)
+                unit.suppressed(_row(context, site.node), found.code)
                 for site, found in candidate.flagged
             ):
                 plan.blocked[candidate.qualname] = "its diagnostic is suppressed with `# noqa`"
@@ -247,10 +274,13 @@ def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: 
         return plan
     short = plan.names()
     for unit in units:
-        if not any(name in unit.context.module.code for name in short):
+        if not unit.mentions(short):
             continue
         try:
-            sites = call_sites(unit.context, plan.converted, resolve)
+            context = unit.context()
+            if context is None:
+                continue
+            sites = call_sites(context, plan.converted, resolve)
         except Exception:
             # Callers that cannot be followed must not see their callee converted.
             for name in list(plan.converted):
@@ -261,7 +291,7 @@ def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: 
             target = plan.converted.get(site.target.qualname)
             if target is None:
                 continue
-            row = _row(unit.context, site.node)
+            row = _row(context, site.node)
             problem = site.escape
             if problem is None and site.rewrites:
                 if target.code not in unit.enabled:
@@ -293,7 +323,7 @@ def plan_for(context: FileContext) -> Plan:
     return context.memo(
         "migration-plan",
         context.module,
-        lambda: plan_files([Unit(context, _display(context))], _resolver(context.index)),
+        lambda: plan_files([Unit(lambda: context, _display(context))], _resolver(context.index)),
     )
 
 
@@ -902,26 +932,28 @@ def attach_plan(
     from sqlsafe.locator import Locator
     from sqlsafe.selection import RuleSettings
 
+    owners = frozenset(getattr(index, "factory_names", frozenset()))
     units = []
     for path, display, module_name, text in files:
         codes = enabled(path) & CODES
         if not codes:
             continue
-        try:
-            module = cst.parse_module(text)
-        except (cst.ParserSyntaxError, RecursionError):
-            continue
         settings = settings_for(path) if settings_for is not None else RuleSettings()
-        context = FileContext(
-            module, module_name, ImportTable(module, module_name), index, settings
-        )  # type: ignore[arg-type]
-        locator = Locator(text)
-        noqa = suppression.parse(text, display, locator)
 
-        def suppressed(row: int, code: str, noqa: Suppressions = noqa) -> bool:
-            return _suppressed(noqa, row, code)
+        def load(
+            text: str = text, module_name: str = module_name, settings: object = settings
+        ) -> FileContext | None:
+            try:
+                module = cst.parse_module(text)
+            except (cst.ParserSyntaxError, RecursionError):
+                return None
+            names = ImportTable(module, module_name)
+            return FileContext(module, module_name, names, index, settings)  # type: ignore[arg-type]
 
-        units.append(Unit(context, display, codes, suppressed))
+        def suppressed(row: int, code: str, text: str = text, display: str = display) -> bool:
+            return _suppressed(suppression.parse(text, display, Locator(text)), row, code)
+
+        units.append(Unit(load, display, text, codes, suppressed, owners))
     return PlannedIndex(index, plan_files(units, _resolver(index)))
 
 

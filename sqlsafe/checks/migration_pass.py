@@ -20,17 +20,14 @@ def plan_run(index: Index, jobs: Sequence[object]) -> tuple[Index, frozenset[str
     functions (files that mention one must not be skipped by the textual pre-filter: they
     may hold callers to migrate).
 
-    `jobs` are the runner's jobs (`path`, `display`, `settings`, `text` for stdin).
+    `jobs` are the runner's jobs (`path`, `display`, `settings`, `text` for stdin). Every
+    file is read; only those that may own a session or mention a converted function are
+    parsed (callers need not import anything of SQLModel).
     """
     from sqlsafe import source as sources
     from sqlsafe.index import module_name
-    from sqlsafe.runner import might_match, selection_for
+    from sqlsafe.runner import selection_for
 
-    names = frozenset(
-        getattr(index, "model_names", frozenset())
-        | getattr(index, "factory_names", frozenset())
-        | getattr(index, "alias_names", frozenset())
-    )
     files = []
     settings_of: dict[Path, object] = {}
     enabled: dict[Path, frozenset[str]] = {}
@@ -47,8 +44,6 @@ def plan_run(index: Index, jobs: Sequence[object]) -> tuple[Index, frozenset[str
                 text = sources.read(path).text
             except sources.SourceError:
                 continue
-        if "return" not in text and not might_match(text, names):
-            continue
         enabled[path] = codes
         settings_of[path] = selection.rule_settings
         display: str = job.display  # type: ignore[attr-defined]
