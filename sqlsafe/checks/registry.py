@@ -50,3 +50,18 @@ def find(code_or_name: str) -> str | None:
         if load(code).name == code_or_name:
             return code
     return None
+
+
+def markdown_table() -> str:
+    """The README's rule table, generated so it cannot drift from the rules."""
+    lines = [
+        "| code | name | severity | what it finds | fix |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for code in CODES:
+        rule = meta(code)
+        lines.append(
+            f"| {code} | `{rule.name}` | {rule.severity.value} | {rule.summary} | "
+            f"{rule.fix_availability.sentence.removesuffix('.').removeprefix('Fix is ')} |"
+        )
+    return "\n".join(lines) + "\n"
