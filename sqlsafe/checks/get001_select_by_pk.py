@@ -19,6 +19,7 @@ GET_ONE_VERSION = (2, 0, 22)
 GET_VERSION = (1, 4)
 
 FILTERS = frozenset({"where", "filter", "filter_by"})
+COL = frozenset({"sqlmodel.col", "sqlmodel.sql.expression.col"})
 # Terminal method -> the Session method that does the same by primary key.
 ON_MODELS = {"first": "get", "one_or_none": "get", "one": "get_one"}
 ON_ROWS = {"scalar_one_or_none": "get", "scalar": "get", "scalar_one": "get_one"}
@@ -395,11 +396,59 @@ class SelectByPrimaryKey(Rule):
             return None
         pairs: list[tuple[str, cst.BaseExpression]] = []
         for condition in conditions:
-            pair = _equality(condition, entity)
+            pair = self._equality(condition, entity)
             if pair is None:
                 return None
             pairs.append(pair)
         return pairs
+
+    def _equality(
+        self, condition: cst.BaseExpression, entity: str
+    ) -> tuple[str, cst.BaseExpression] | None:
+        """`Model.key == value` or `value == Model.key` -> (key, value)."""
+        if not isinstance(condition, cst.Comparison) or len(condition.comparisons) != 1:
+            return None
+        target = condition.comparisons[0]
+        if not isinstance(target.operator, cst.Equal):
+            return None
+        for column, value in (
+            (condition.left, target.comparator),
+            (target.comparator, condition.left),
+        ):
+            attribute = self._column_of(column, entity)
+            if attribute is None:
+                continue
+            if _is_none(value) or self._uses_a_model(value):
+                return None
+            return attribute, value
+        return None
+
+    def _column_of(self, node: cst.BaseExpression, entity: str) -> str | None:
+        """`Model.key`, or `col(Model.key)` (SQLModel's typing helper) -> "key"."""
+        if (
+            isinstance(node, cst.Call)
+            and len(node.args) == 1
+            and self.context.names.qualify(node.func) in COL
+        ):
+            node = node.args[0].value
+        name = dotted(node)
+        if name is None or not name.startswith(f"{entity}."):
+            return None
+        attribute = name[len(entity) + 1 :]
+        return None if "." in attribute else attribute
+
+    def _uses_a_model(self, value: cst.BaseExpression) -> bool:
+        """A compared value that names a mapped class is a column expression (`User.id ==
+        User.parent_id`) or brings another table into the query (`User.id ==
+        Team.owner_id`): not a key value."""
+        names = _Names()
+        value.visit(names)
+        qualify = self.context.names.qualify
+        index = self.context.index
+        return any(
+            (qualname := qualify(node)) is not None and index.model(qualname) is not None
+            for node in names.found
+        )
 
     def _flattened(self, args: Sequence[cst.Arg]) -> list[cst.BaseExpression] | None:
         """The conditions of `.where(a, b)`, with `and_(c, d)` inside it opened up."""
@@ -495,24 +544,6 @@ def _calls(node: cst.BaseExpression, method: str) -> bool:
     )
 
 
-def _equality(condition: cst.BaseExpression, entity: str) -> tuple[str, cst.BaseExpression] | None:
-    """`Model.key == value` or `value == Model.key` -> (key, value)."""
-    if not isinstance(condition, cst.Comparison) or len(condition.comparisons) != 1:
-        return None
-    target = condition.comparisons[0]
-    if not isinstance(target.operator, cst.Equal):
-        return None
-    for column, value in ((condition.left, target.comparator), (target.comparator, condition.left)):
-        name = dotted(column)
-        if name is None or not name.startswith(f"{entity}."):
-            continue
-        attribute = name[len(entity) + 1 :]
-        if "." in attribute or _mentions(value, entity) or _is_none(value):
-            return None
-        return attribute, value
-    return None
-
-
 def _keyword_pairs(call: cst.Call) -> list[tuple[str, cst.BaseExpression]] | None:
     pairs = []
     for arg in call.args:
@@ -545,26 +576,19 @@ def _is_and(qualname: str | None) -> bool:
     )
 
 
-class _Mentions(cst.CSTVisitor):
-    def __init__(self, entity: str) -> None:
-        self.entity = entity
-        self.found = False
+class _Names(cst.CSTVisitor):
+    """Every name and dotted name an expression reads (not the `.attr` part of one)."""
 
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        name = dotted(node)
-        if name is not None and (name == self.entity or name.startswith(f"{self.entity}.")):
-            self.found = True
-        return not self.found
+    def __init__(self) -> None:
+        self.found: list[cst.Name | cst.Attribute] = []
 
     def visit_Name(self, node: cst.Name) -> None:
-        self.found |= node.value == self.entity
+        self.found.append(node)
 
-
-def _mentions(node: cst.CSTNode, entity: str) -> bool:
-    """Does a compared value use the entity itself (`User.id == User.parent_id`)?"""
-    visitor = _Mentions(entity)
-    node.visit(visitor)
-    return visitor.found
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self.found.append(node)
+        node.value.visit(self)
+        return False
 
 
 class _Comments(cst.CSTVisitor):

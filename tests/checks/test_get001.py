@@ -88,7 +88,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> ProjectIndex:
 HEADER = """
 from sqlalchemy import and_, select as sa_select
 from sqlalchemy.orm import Session as SASession, selectinload
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from app import models
 from app.deps import SessionDep
@@ -117,6 +117,16 @@ FLAGGED = {
         "def f(session: Session, user_id: int):\n"
         "    return session.exec(select(User).filter_by(id=user_id)).one_or_none()\n",
         "session.get(User, user_id)",
+    ),
+    "sqlmodel-col": (
+        "def f(session: Session, user_id: int):\n"
+        "    return session.exec(select(User).where(col(User.id) == user_id)).first()\n",
+        "session.get(User, user_id)",
+    ),
+    "key-from-an-instance": (
+        "def f(session: Session, ticket: Ticket):\n"
+        "    return session.exec(select(User).where(User.id == ticket.id)).first()\n",
+        "session.get(User, ticket.id)",
     ),
     "filter-method": (
         "def f(session: Session):\n"
@@ -385,6 +395,16 @@ NOT_FLAGGED = {
     "column-against-column": """
         def f(session: Session):
             return session.exec(select(User).where(User.id == User.team_id)).first()
+        """,
+    "another-models-column": """
+        def f(session: Session):
+            return session.exec(select(User).where(User.id == Ticket.id)).first()
+        """,
+    "subquery-of-another-model": """
+        def f(session: Session):
+            return session.exec(
+                select(User).where(User.id == select(Ticket.id).scalar_subquery())
+            ).first()
         """,
     "not-equal": """
         def f(session: Session):
