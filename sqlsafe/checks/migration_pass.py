@@ -53,4 +53,44 @@ def plan_run(index: Index, jobs: Sequence[object]) -> tuple[Index, frozenset[str
     from sqlsafe.checks.migration import attach_plan
 
     planned = attach_plan(index, files, enabled.__getitem__, settings_of.__getitem__)
+    plan = planned.migration_plan
+    if plan.converted:
+        roots = {job.settings.root for job in jobs}  # type: ignore[attr-defined]
+        checked = {Path(path).resolve() for path, *_ in files}
+        _block_callers_outside(plan, roots, checked)
     return planned, planned.migration_plan.names()
+
+
+# Folders that hold no project code (environments, caches, dependencies).
+_SKIPPED = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env"})
+
+
+def _block_callers_outside(plan: object, roots: set[Path], checked: set[Path]) -> None:
+    """A converted function must not change under a caller this run does not fix: a project
+    file outside the run that mentions its name blocks the conversion (`sqlsafe fix` on one
+    file of a package must not break its neighbours)."""
+    import os
+
+    converted: dict[str, object] = plan.converted  # type: ignore[attr-defined]
+    blocked: dict[str, str] = plan.blocked  # type: ignore[attr-defined]
+    for root in sorted(roots):
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED)
+            for name in sorted(names):
+                if not converted:
+                    return
+                path = Path(folder) / name
+                if not name.endswith(".py") or path.resolve() in checked:
+                    continue
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                for qualname in list(converted):
+                    short = qualname.rpartition(".")[2]
+                    if short in text:
+                        del converted[qualname]
+                        shown = path.relative_to(root).as_posix()
+                        blocked[qualname] = (
+                            f"{shown} mentions `{short}` and is not part of this run"
+                        )

@@ -1,0 +1,135 @@
+"""The DETACH conversion across files, through the CLI: it is planned for the whole run,
+callers in other modules are migrated with it, and anything that cannot be followed blocks
+it (the diagnostic names the site)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.checks.detach_models import MODELS
+
+ACCOUNTS = """
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine
+
+from app.models import Plain
+
+engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
+
+
+def create(email):
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as s:
+        plain = Plain(email=email)
+        s.add(plain)
+        s.commit()
+        return plain
+"""
+
+
+def project(tmp_path: Path, caller: str) -> Path:
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(MODELS)
+    (package / "accounts.py").write_text(ACCOUNTS)
+    (package / "main.py").write_text(textwrap.dedent(caller))
+    return package
+
+
+def sqlsafe(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sqlsafe", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def diagnostics(tmp_path: Path, *paths: str) -> list[dict]:
+    result = sqlsafe(tmp_path, "check", "--select", "DETACH002", "--output-format", "json", *paths)
+    return json.loads(result.stdout)
+
+
+def run_main(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.main"], cwd=tmp_path, capture_output=True, text=True
+    )
+
+
+def test_callers_in_another_module_are_migrated(tmp_path):
+    project(
+        tmp_path,
+        """
+        from app.accounts import create
+
+        plain = create("a@x.io")
+        print(plain.id, getattr(plain, "email"))
+        """,
+    )
+    found = diagnostics(tmp_path, "app")
+    assert [(d["filename"].rpartition("/")[2], d["code"]) for d in found] == [
+        ("accounts.py", "DETACH002"),
+        ("main.py", "DETACH002"),
+    ]
+    assert "DetachedInstanceError" in run_main(tmp_path).stderr
+    sqlsafe(tmp_path, "fix", "--unsafe-fixes", "app")
+    assert 'print(plain["id"], plain["email"])' in (tmp_path / "app" / "main.py").read_text()
+    after = run_main(tmp_path)
+    assert after.stdout == "1 a@x.io\n", after.stderr
+
+
+def test_an_escaping_caller_blocks_the_conversion_and_gets_the_safe_fix(tmp_path):
+    project(
+        tmp_path,
+        """
+        from app.accounts import create
+
+        def show(plain):
+            print(plain.email)
+
+        show(create("a@x.io"))
+        """,
+    )
+    (callee,) = diagnostics(tmp_path, "app")
+    assert 'app/main.py:7: `create("a@x.io")` is passed to `show()`' in callee["message"]
+    assert callee["fix"]["applicability"] == "safe"
+    sqlsafe(tmp_path, "fix", "app")
+    assert (
+        "        s.refresh(plain)\n        return plain\n"
+        in (tmp_path / "app" / "accounts.py").read_text()
+    )
+    assert run_main(tmp_path).stdout == "a@x.io\n"
+
+
+def test_callers_outside_the_run_block_the_conversion(tmp_path):
+    project(
+        tmp_path,
+        """
+        from app.accounts import create
+
+        print(create("a@x.io").email)
+        """,
+    )
+    (callee,) = diagnostics(tmp_path, "app/accounts.py")
+    assert "app/main.py mentions `create` and is not part of this run" in callee["message"]
+    sqlsafe(tmp_path, "fix", "--unsafe-fixes", "app/accounts.py")
+    assert "model_to_dict" not in (tmp_path / "app" / "accounts.py").read_text()
+    assert run_main(tmp_path).stdout == "a@x.io\n"
+
+
+def test_a_suppressed_call_site_blocks_the_conversion(tmp_path):
+    project(
+        tmp_path,
+        """
+        from app.accounts import create
+
+        plain = create("a@x.io")  # noqa: DETACH002
+        print(plain.email)
+        """,
+    )
+    (callee,) = diagnostics(tmp_path, "app")
+    assert "suppressed with `# noqa`" in callee["message"]
