@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from sqlsafe.diagnostics import (
 from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
 from sqlsafe.locator import Locator
 from sqlsafe.selection import RuleSelection
+from sqlsafe.traversal import FastVisitors, visit_batched
 
 MAX_FIX_ITERATIONS = 100
 
@@ -35,7 +37,7 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
 
 
-class _FunctionTracker(cst.BatchableCSTVisitor):
+class _FunctionTracker(FastVisitors):
     """Keeps `FileContext.functions` current for the rules that run after it."""
 
     def __init__(self, context: FileContext) -> None:
@@ -75,7 +77,7 @@ def check_source(
     context = FileContext(
         module=module,
         module_name=module_name,
-        names=ImportTable(module, module_name),
+        names=ImportTable(module, module_name, is_package=path.stem == "__init__"),
         index=index,
         settings=selection.rule_settings,
     )
@@ -83,10 +85,11 @@ def check_source(
     dependencies = set().union(*(rule.get_inherited_dependencies() for rule in rules))
     visitors: list[cst.BatchableCSTVisitor] = [_FunctionTracker(context), *rules]
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True) if dependencies else None
-    if wrapper is not None:
-        wrapper.visit_batched(visitors)
-    else:
-        cst.visit_batched(module, visitors)
+    with ExitStack() as resolved:
+        if wrapper is not None:
+            for rule in rules:
+                resolved.enter_context(rule.resolve(wrapper))
+        visit_batched(module, visitors)
 
     diagnostics = [
         Diagnostic(

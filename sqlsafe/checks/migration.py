@@ -947,7 +947,7 @@ def attach_plan(
                 module = cst.parse_module(text)
             except (cst.ParserSyntaxError, RecursionError):
                 return None
-            names = ImportTable(module, module_name)
+            names = ImportTable(module, module_name, is_package=path.stem == "__init__")
             return FileContext(module, module_name, names, index, settings)  # type: ignore[arg-type]
 
         def suppressed(row: int, code: str, text: str = text, display: str = display) -> bool:

@@ -92,11 +92,11 @@ class ImportTable:
     name looks at its assignments itself.
     """
 
-    def __init__(self, module: cst.Module, module_name: str) -> None:
+    def __init__(self, module: cst.Module, module_name: str, is_package: bool = False) -> None:
+        """`is_package` for an `__init__` file: its relative imports start from itself."""
         self.module_name = module_name
         self.names: dict[str, str] = {}
-        package = module_name.rpartition(".")[0]
-        self._package = package
+        self._package = module_name if is_package else module_name.rpartition(".")[0]
         self._collect(module.body, top_level=True)
 
     def _collect(self, body: object, top_level: bool) -> None:
@@ -141,8 +141,7 @@ class ImportTable:
             return
         module = _module_dotted(node.module) if node.module is not None else ""
         if node.relative:
-            base = self.module_name if self.module_name.endswith(".__init__") else self._package
-            base = base.removesuffix(".__init__")
+            base = self._package
             for _ in range(len(node.relative) - 1):
                 base = base.rpartition(".")[0]
             module = f"{base}.{module}" if module else base

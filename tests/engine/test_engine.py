@@ -111,3 +111,13 @@ def test_noqa_suppresses_before_fixing():
         fix(text, Renames).text
         == "from pkg.helpers import util\nold = 1  # noqa: TST003\nnew2 = 2\n"
     )
+
+
+def test_relative_imports_in_a_package_init_resolve_from_the_package():
+    from sqlsafe.checks.names import ImportTable
+
+    module = cst.parse_module("from .user import User\nfrom ..db import engine\n")
+    package = ImportTable(module, "app.models", is_package=True)
+    assert package.names == {"User": "app.models.user.User", "engine": "app.db.engine"}
+    plain = ImportTable(module, "app.models.base")
+    assert plain.names == {"User": "app.models.user.User", "engine": "app.db.engine"}
