@@ -22,6 +22,7 @@ from sqlsafe.checks.names import ImportTable
 from sqlsafe.checks.project import EmptyIndex, FactoryFacts, Index, ModelFacts
 from sqlsafe.diagnostics import Applicability, FixAvailability, RuleMeta, Severity
 from sqlsafe.selection import RuleSettings
+from sqlsafe.traversal import FastVisitors
 
 T = TypeVar("T")
 
@@ -93,7 +94,7 @@ class FileContext:
         return self._memo[slot]  # type: ignore[return-value]
 
 
-class Rule(cst.BatchableCSTVisitor):
+class Rule(FastVisitors):
     """Base of every rule. Subclasses set the class attributes and write `visit_*` methods.
 
     The class docstring is the rule's documentation in Ruff's sections (What it does /
