@@ -78,7 +78,15 @@ def test_fixed_tutorials_still_pass_sqlmodel_tests(sqlmodel_copy, tmp_path):
     shutil.copytree(sqlmodel_copy, fixed)
     result = sqlsafe(fixed, "fix", "--unsafe-fixes", "docs_src")
     assert result.returncode in (0, 1), result.stderr
-    environment = {**os.environ, "PYTHONPATH": str(fixed)}
+    # The suite runs its tutorials under `coverage`; nothing of this pytest run may leak in.
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTEST", "COV", "COVERAGE"))
+    }
+    environment["PYTHONPATH"] = str(fixed)
+    # Where sqlmodel's conftest collects the coverage files of the tutorials it runs.
+    (fixed / "coverage").mkdir(exist_ok=True)
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
         cwd=fixed,
