@@ -591,6 +591,11 @@ class _Walker:
             self.each(block, lambda i: replace(i, pending=False))
         elif method == "expunge_all":
             self.each(block, _closed)
+        elif method == "merge" and target is not None:
+            merged = self.state.values.get(target)
+            if isinstance(merged, Instance) and not merged.attached:
+                # Verified to read fine afterwards (SEMANTICS.md 1.3): stop tracking it.
+                self.forget(target)
         elif method in ("add", "add_all") and first is not None:
             names = [first] if method == "add" else _elements_of(first)
             for element in names:

@@ -941,7 +941,10 @@ def attach_plan(
         settings = settings_for(path) if settings_for is not None else RuleSettings()
 
         def load(
-            text: str = text, module_name: str = module_name, settings: object = settings
+            text: str = text,
+            module_name: str = module_name,
+            settings: object = settings,
+            path: Path = path,
         ) -> FileContext | None:
             try:
                 module = cst.parse_module(text)

@@ -140,6 +140,15 @@ NOT_REPORTED = {
                 s2.add(user)
                 return user.email
         """,
+    "merged": """
+        def f(engine):
+            with Session(engine) as s:
+                user = s.get(Plain, 1)
+                s.commit()
+            with Session(engine) as s2:
+                s2.merge(user)
+                return user.email
+        """,
     "passed-on-first": """
         def f(engine):
             with Session(engine) as s:
