@@ -597,8 +597,8 @@ class _Walker:
                 # Verified to read fine afterwards (SEMANTICS.md 1.3): stop tracking it.
                 self.forget(target)
         elif method in ("add", "add_all") and first is not None:
-            names = [first] if method == "add" else _elements_of(first)
-            for element in names:
+            added = [first] if method == "add" else _elements_of(first)
+            for element in added:
                 if isinstance(element, cst.Name):
                     self.add(block, element.value, element)
         elif target is not None:

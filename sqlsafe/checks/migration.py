@@ -23,7 +23,16 @@ from pathlib import Path
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext, FixPlan, Index, Insert, Replace, Rule
+from sqlsafe.checks.base import (
+    FactoryFacts,
+    FileContext,
+    FixPlan,
+    Index,
+    Insert,
+    ModelFacts,
+    Replace,
+    Rule,
+)
 from sqlsafe.checks.lifetimes import (
     Analysis,
     Expiry,
@@ -346,14 +355,17 @@ class PlannedIndex:
     def __getattr__(self, name: str) -> object:
         return getattr(self._index, name)
 
-    def model(self, qualname: str):  # type: ignore[no-untyped-def]
+    def model(self, qualname: str) -> ModelFacts | None:
         return self._index.model(qualname)
 
-    def factory(self, qualname: str):  # type: ignore[no-untyped-def]
+    def factory(self, qualname: str) -> FactoryFacts | None:
         return self._index.factory(qualname)
 
     def alias(self, qualname: str) -> str | None:
         return self._index.alias(qualname)
+
+    def session_base(self, qualname: str) -> str | None:
+        return self._index.session_base(qualname)
 
     def fingerprint_of(self, modules: Iterable[str]) -> str:
         # A caller's diagnostics depend on files it does not import: the whole plan counts.
@@ -803,8 +815,8 @@ def conversion(context: FileContext, candidate: Candidate) -> FixPlan:
     annotation = candidate.function.returns
     if annotation is not None and candidate.model is not None:
         new = annotation.annotation.visit(_DictAnnotation(context, candidate.model))
-        if not new.deep_equals(annotation.annotation):
-            changes.append(Replace(annotation.annotation, new))  # type: ignore[arg-type]
+        if isinstance(new, cst.BaseExpression) and not new.deep_equals(annotation.annotation):
+            changes.append(Replace(annotation.annotation, new))
             imports.append(("typing", "Any"))
     return FixPlan(
         tuple(changes),
@@ -905,7 +917,7 @@ class _DictAnnotation(cst.CSTTransformer):
             except cst.ParserSyntaxError:
                 return updated
             replaced = inner.visit(self)
-            if not replaced.deep_equals(inner):
+            if isinstance(replaced, cst.BaseExpression) and not replaced.deep_equals(inner):
                 quote = original.quote
                 return cst.SimpleString(f"{quote}{cst.Module([]).code_for_node(replaced)}{quote}")
         return updated
