@@ -11,6 +11,7 @@ class ModelFacts(Protocol):
     primary_key: tuple[str, ...]
     columns: frozenset[str]
     relationships: frozenset[str]
+    eager_relationships: frozenset[str]
     deferred: frozenset[str]
     primary_key_order_proven: bool
 

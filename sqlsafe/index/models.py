@@ -63,6 +63,9 @@ class Attr:
     backref: str | None = None
     target: ast.expr | str | None = None
     """What a relationship points at: an expression to resolve, or a class-name string."""
+    eager: bool = False
+    """A relationship loaded with its object (`lazy="selectin"`, `"joined"`, ...): readable
+    after the session closes, unlike a lazy one."""
 
 
 @dataclass
@@ -345,13 +348,24 @@ class ModelFinder:
             hint: ast.expr | str | None = target
             if isinstance(target, ast.Constant):
                 hint = target.value if isinstance(target.value, str) else None
-            return Attr("", "relationship", backref=_backref(self, module, value), target=hint)
+            return Attr(
+                "",
+                "relationship",
+                backref=_backref(self, module, value),
+                target=hint,
+                eager=_eager(keyword(value, "lazy")),
+            )
         if member == "Relationship" and from_sqlmodel:
             inner = self.classify(module, keyword(value, "sa_relationship"))
             if inner is not None and inner.kind == "relationship":
                 return inner
-            backref = dict_value(keyword(value, "sa_relationship_kwargs"), "backref")
-            return Attr("", "relationship", backref=_backref_name(self, module, backref))
+            kwargs = keyword(value, "sa_relationship_kwargs")
+            return Attr(
+                "",
+                "relationship",
+                backref=_backref_name(self, module, dict_value(kwargs, "backref")),
+                eager=_eager(dict_value(kwargs, "lazy")),
+            )
         return None
 
     # -- models ---------------------------------------------------------------------------
@@ -379,6 +393,7 @@ class ModelFinder:
                 primary_key=draft.primary_key,
                 columns=frozenset(draft.columns),
                 relationships=frozenset(draft.relationships | received),
+                eager_relationships=frozenset(draft.eager),
                 deferred=frozenset(draft.deferred),
                 style=draft.style,
                 primary_key_order_proven=draft.proven,
@@ -427,6 +442,7 @@ class ModelFinder:
         draft = _Draft(style)
         draft.columns = {n for n, a in attrs.items() if a.kind == "column"}
         draft.relationships = {n for n, a in attrs.items() if a.kind == "relationship"}
+        draft.eager = {n for n in draft.relationships if attrs[n].eager}
         draft.deferred = {n for n, a in attrs.items() if a.kind == "column" and a.deferred}
         draft.own_relationships = [
             a for a in self.body(qualname, style).attrs.values() if a.kind == "relationship"
@@ -506,6 +522,7 @@ class _Draft:
     style: str
     columns: set[str] = field(default_factory=set)
     relationships: set[str] = field(default_factory=set)
+    eager: set[str] = field(default_factory=set)
     deferred: set[str] = field(default_factory=set)
     own_relationships: list[Attr] = field(default_factory=list)
     primary_key: tuple[str, ...] = ()
@@ -686,3 +703,14 @@ def _key_attribute(node: ast.expr, attrs: dict[str, Attr], by_column: dict[str, 
 def _known(names: list[str | None]) -> tuple[str, ...]:
     """All the key's attributes, or nothing: a partial key would be a wrong key."""
     return () if None in names else tuple(n for n in names if n is not None)
+
+
+# Loader strategies that load a relationship together with its object (`lazy=False` is the
+# old spelling of "joined").
+_EAGER_STRATEGIES = frozenset({"joined", "selectin", "subquery", "immediate"})
+
+
+def _eager(lazy: ast.expr | None) -> bool:
+    if not isinstance(lazy, ast.Constant):
+        return False
+    return lazy.value is False or lazy.value in _EAGER_STRATEGIES

@@ -20,6 +20,8 @@ class ModelInfo:
     """Columns not loaded with the object (`deferred()`, `mapped_column(deferred=True)`...)."""
     style: str
     """"sqlmodel" or "declarative"."""
+    eager_relationships: frozenset[str] = frozenset()
+    """The relationships that load with the object (`lazy="selectin"`, `"joined"`, ...)."""
     primary_key_order_proven: bool = True
     """False when a composite key's order depends on how a SQLAlchemy version scans classes
     (key columns spread over several classes, or SQLModel `sa_column=` mixed with plain
