@@ -651,6 +651,17 @@ class _Walker:
     def commit(self, block: Block, cause: str) -> None:
         if block.kind.expire_on_commit:
             self.each(block, lambda i: _committed(i, cause))
+        elif block.kind.expire_on_commit is None:
+            # The factory's configuration is not visible: the commit may or may not expire.
+            unsure = f"{cause} (unless the session factory sets `expire_on_commit=False`)"
+            self.each(
+                block,
+                lambda i: (
+                    replace(e, expired=Expiry.MAYBE)
+                    if (e := _committed(i, unsure)).expired is Expiry.YES
+                    else e
+                ),
+            )
         else:
             self.each(block, lambda i: replace(i, pending=False))
 
@@ -976,8 +987,8 @@ def verdict(context: FileContext, site: ReturnSite) -> Verdict | None:
     if instance.expired is Expiry.MAYBE:
         return Verdict(
             "DETACH001",
-            f"on some paths {instance.cause} expires it before the session closes, and then "
-            "every attribute read after the close raises `DetachedInstanceError`",
+            f"{instance.cause} may expire it before the session closes, and then every "
+            "attribute read after the close raises `DetachedInstanceError`",
         )
     missing = unloaded(context, instance)
     if instance.refreshed:

@@ -20,7 +20,7 @@ class FactoryFacts(Protocol):
     qualname: str
     session_class: str
     is_async: bool
-    expire_on_commit: bool
+    expire_on_commit: bool | None
 
 
 class Index(Protocol):

@@ -32,7 +32,8 @@ class SessionKind:
     session_class: str
     """Canonical class name, or a project subclass's qualified name."""
     is_async: bool
-    expire_on_commit: bool = True
+    expire_on_commit: bool | None = True
+    """None when the session comes from a factory whose configuration is not visible."""
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ A factory is anything the project calls to get a session: a `sessionmaker(...)` 
 function that returns or yields a session it made (`with Session(engine) as s: yield s`,
 `return SessionLocal()`, `yield from get_session()`), plus the names the `session-factories`
 setting lists. For each, the index records the session class it makes and whether
-`expire_on_commit=False` is proven; anything not proven is reported as the library default
-(`expire_on_commit=True`), so that rules about expired objects err on the side of reporting.
+`expire_on_commit` is what the code shows: the library default (True) for a session class or
+sessionmaker that does not override it, False where that is written, and None (unknown) for a
+factory known only from its return annotation or the `session-factories` setting, whose
+configuration the index cannot see.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ _ITERATOR_TYPES = frozenset(
 )
 _CONTEXT_TYPES = frozenset({"ContextManager", "AsyncContextManager"})
 
-# (session class, expire_on_commit) as far as proven.
-Made = tuple[str, bool]
+# (session class, expire_on_commit: None when the configuration is not visible).
+Made = tuple[str, bool | None]
 
 
 def library_session(qualname: str | None) -> str | None:
@@ -48,7 +50,7 @@ def library_session(qualname: str | None) -> str | None:
     return None
 
 
-def _expire_on_commit(call: ast.Call, default: bool) -> bool:
+def _expire_on_commit(call: ast.Call, default: bool | None) -> bool | None:
     value = keyword(call, "expire_on_commit")
     if value is None:
         return default
@@ -279,7 +281,8 @@ class SessionFinder:
         annotated = self._annotated(module, function.returns)
         if annotated is None:
             return None
-        return self._make(qualname, (annotated, self._subclass_expires(annotated)), kind)
+        # Only the annotation says what it makes, not how the session is configured.
+        return self._make(qualname, (annotated, None), kind)
 
     def _delegated(self, module: str, node: ast.expr) -> Made | None:
         """`yield from get_session()`: the generator factory it delegates to."""
@@ -329,7 +332,7 @@ class SessionFinder:
         node = self._definition(qualname)
         is_async = isinstance(node, ast.AsyncFunctionDef)
         session_class = SQLALCHEMY_ASYNC_SESSION if is_async else SQLALCHEMY_SESSION
-        return SessionFactory(qualname, session_class, is_async, True, "configured")
+        return SessionFactory(qualname, session_class, is_async, None, "configured")
 
     # -- aliases --------------------------------------------------------------------------
 

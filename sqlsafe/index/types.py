@@ -37,9 +37,10 @@ class SessionFactory:
     """"sqlmodel.Session", "sqlalchemy.orm.Session", "sqlmodel.ext.asyncio.session.AsyncSession",
     "sqlalchemy.ext.asyncio.AsyncSession", or the qualified name of a project subclass."""
     is_async: bool
-    expire_on_commit: bool
-    """False only when proven: `expire_on_commit=False` on the factory, the call it makes, or
-    the Session subclass it makes."""
+    expire_on_commit: bool | None
+    """False when `expire_on_commit=False` is on the factory, the call it makes, or the
+    Session subclass it makes; True when the code shows the default is kept; None when the
+    factory is known only by its return annotation or the `session-factories` setting."""
     kind: str = "function"
     """How a session is obtained from it: "sessionmaker" (call it; also `.begin()`), "scoped"
     (`scoped_session`: call it), "class" (a Session subclass: call it), "function" (returns a

@@ -148,7 +148,8 @@ def _factory(build: Build, qualname: str) -> SessionFactory | None:
         ),
         ("app.db.session_scope", "sqlalchemy.orm.Session", False, True, "contextmanager"),
         ("app.db.delegating", "sqlmodel.Session", False, False, "generator"),
-        ("app.db.declared_only", "sqlmodel.Session", False, True, "generator"),
+        # Known from its annotation only: how its sessions are configured is not visible.
+        ("app.db.declared_only", "sqlmodel.Session", False, None, "generator"),
         # Through a re-export and a plain alias: the definition is returned.
         (
             "app.deps.Maker",
@@ -233,7 +234,7 @@ def test_configured_factories(build: Build) -> None:
     )
     sync = index.factory("svc.db.session_from_registry")
     assert sync == SessionFactory(
-        "svc.db.session_from_registry", "sqlalchemy.orm.Session", False, True, "configured"
+        "svc.db.session_from_registry", "sqlalchemy.orm.Session", False, None, "configured"
     )
     asynchronous = index.factory("svc.db.async_from_registry")
     assert asynchronous is not None and asynchronous.is_async
