@@ -3,16 +3,24 @@ the project index, run the checks or fixes, and decide the report and the exit c
 
 from __future__ import annotations
 
+import pickle
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlsafe import source as sources
 from sqlsafe.config import Resolver, Settings
 from sqlsafe.diagnostics import Diagnostic
 from sqlsafe.files import discover, is_excluded, is_gitignored
+from sqlsafe.prefilter import mentions_orm
 from sqlsafe.report import FixMode, Report
-from sqlsafe.runner import Job, Mode, Options, Outcome, Run, io_error, run_jobs
+from sqlsafe.runner import Job, Mode, Options, Outcome, Progress, Run, io_error, run_jobs
+
+if TYPE_CHECKING:
+    from sqlsafe.cache import RunCache
+    from sqlsafe.checks.project import Index
+    from sqlsafe.diagnostics import RuleMeta
 
 NO_FILES_WARNING = "warning: No Python files found under the given path(s)"
 
@@ -48,8 +56,7 @@ class CommandOutcome:
         if self.mode is not Mode.DIFF:
             return closing
         diffs = "".join(
-            outcome.diff(self.report.display_path(outcome.path)) + "\n"
-            for outcome in self.changed
+            outcome.diff(self.report.display_path(outcome.path)) + "\n" for outcome in self.changed
         )
         if self.stdin:
             self.summary_to_stderr.extend(closing.splitlines())
@@ -79,6 +86,8 @@ class CheckCommand:
     add_noqa: str | None = None
     jobs: int | None = None
     use_cache: bool = True
+    progress: bool = False
+    """Whether a long run may show a progress bar on stderr (off under -q/-s)."""
 
     @property
     def reads_stdin(self) -> bool:
@@ -117,8 +126,11 @@ class CheckCommand:
         )
         outcome = CommandOutcome(report, mode, self.base.output_format)
         jobs, missing = self._jobs(outcome)
-        run = self._with_index(Run(options), jobs)
-        results = list(run_jobs(run, jobs, self.jobs))
+        contents = _read(jobs)
+        cache = self._cache(mode)
+        run = Run(options)
+        plan = self._with_index(run, jobs, contents, cache)
+        results = self._check(run, jobs, contents, cache, plan)
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
         for result in results:
@@ -132,9 +144,9 @@ class CheckCommand:
         diagnostics.sort(key=Diagnostic.sort_key)
         report.diagnostics = [] if fix_mode is FixMode.FIX_ONLY else diagnostics
         if any(d.is_rule for d in diagnostics) or report.fixed:
-            from sqlsafe.checks.registry import all_meta
-
-            report.rules = all_meta()
+            report.rules = _rule_meta(cache)
+        if cache is not None:
+            cache.save()
         if mode is Mode.ADD_NOQA:
             added = sum(result.noqa_added for result in results)
             plural = "directive" if added == 1 else "directives"
@@ -145,20 +157,117 @@ class CheckCommand:
             self._stdin_streams(outcome, results)
         return outcome
 
-    def _with_index(self, run: Run, jobs: list[Job]) -> Run:
+    def _cache(self, mode: Mode) -> RunCache | None:
+        # `--add-noqa` exists to change files; stdin has no file to key on.
+        if not self.use_cache or mode is Mode.ADD_NOQA or self.reads_stdin:
+            return None
+        from sqlsafe.cache import RunCache
+
+        return RunCache(self.base.resolved_cache_dir, str(self.base.root))
+
+    def _with_index(
+        self, run: Run, jobs: list[Job], contents: dict[Path, str], cache: RunCache | None
+    ) -> _Plan:
+        """The project index (from the cache when no indexed file changed), then the DETACH
+        plan over the run. The plan is returned unopened: unpickling it imports libcst, which
+        a run that finds every file in the cache never needs."""
+        from sqlsafe.cache import build_id, digest, settings_key
         from sqlsafe.index import build_index
 
         files = [job.path for job in jobs if job.text is None]
-        index = build_index(files, self.base.src_roots(), self.base.session_factories)
+        roots = self.base.src_roots()
+        factories = self.base.session_factories
+        key = digest(
+            "index", build_id(), *map(str, roots), *factories,
+            *(f"{path}={contents.get(path)}" for path in files),
+        )  # fmt: skip
+        index = cache.slot("index", key) if cache is not None else None
+        if index is None:
+            index = build_index(files, roots, factories)
+            if cache is not None:
+                cache.put_slot("index", key, index)
         run.index = index
         run.index_names = index.model_names | index.factory_names | index.alias_names
+        run.parsed = frozenset(index.modules.values())
+
+        plan_key = digest(
+            "plan", build_id(), index.fingerprint(),
+            *(
+                f"{job.path}={job.display}={settings_key(job.settings)}={contents.get(job.path)}"
+                for job in jobs
+            ),
+        )  # fmt: skip
+        cached = cache.slot("plan", plan_key) if cache is not None else None
+        if cached is not None:
+            plan = _Plan(*cached)
+        else:
+            plan = self._plan(run, jobs)
+            if cache is not None:
+                cache.put_slot("plan", plan_key, (plan.fingerprint, plan.names, plan.pickled))
+        run.index_names |= plan.names
+        return plan
+
+    def _plan(self, run: Run, jobs: list[Job]) -> _Plan:
+        # DETACH fixes change what functions return: decide for the whole run, before any
+        # file is fixed, which functions are converted and where their callers are. A run in
+        # which no file mentions the ORM has nothing to plan (and need not import libcst).
+        texts = [_Text(job) for job in jobs]
+        if not any(mentions_orm(text.text or "", run.index_names) for text in texts):
+            return _Plan()
         from sqlsafe.checks.migration_pass import plan_run
 
-        # DETACH fixes change what functions return: decide for the whole run, before any
-        # file is fixed, which functions are converted and where their callers are.
-        run.index, converted = plan_run(index, jobs)
-        run.index_names |= converted
-        return run
+        planned, converted = plan_run(run.index, texts)
+        migration_plan = getattr(planned, "migration_plan", None)
+        if migration_plan is None:
+            return _Plan(names=converted)
+        return _Plan(migration_plan.fingerprint(), converted, pickle.dumps(migration_plan))
+
+    def _check(
+        self,
+        run: Run,
+        jobs: list[Job],
+        contents: dict[Path, str],
+        cache: RunCache | None,
+        plan: _Plan,
+    ) -> list[Outcome]:
+        """Every job's outcome, in order: from the cache where its key is there, checked
+        (in parallel when there are enough) where not."""
+        from sqlsafe.cache import build_id, digest, settings_key
+
+        results: list[Outcome | None] = [None] * len(jobs)
+        keys: dict[int, str] = {}
+        if cache is not None:
+            from sqlsafe.index import module_name
+
+            index = run.index
+            options = repr(run.options)
+            for number, job in enumerate(jobs):
+                content = contents.get(job.path)
+                if content is None:
+                    continue
+                module = module_name(job.path, job.settings.src_roots())
+                facts = index.fingerprint_of(index.dependencies(module))  # type: ignore[attr-defined]
+                keys[number] = key = digest(
+                    build_id(), options, settings_key(job.settings), str(job.path),
+                    job.display, content, facts, plan.fingerprint,
+                )  # fmt: skip
+                cached = cache.get(job.path, key)
+                if cached is not None:
+                    results[number] = _restored(job, cached)
+        pending = [number for number, result in enumerate(results) if result is None]
+        if pending:
+            run.index = plan.attach(run.index)
+            checked = run_jobs(
+                run, [jobs[n] for n in pending], self.jobs, self._progress(len(pending))
+            )
+            for number, result in zip(pending, checked, strict=True):
+                results[number] = result
+                if cache is not None and number in keys and _cacheable(result):
+                    cache.put(result.path, keys[number], _stored(result))
+        return [result for result in results if result is not None]
+
+    def _progress(self, total: int) -> Progress | None:
+        return None
 
     def _stdin_streams(self, outcome: CommandOutcome, results: list[Outcome]) -> None:
         outcome.stdin = True
@@ -238,3 +347,77 @@ def _show(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+def _read(jobs: list[Job]) -> dict[Path, str]:
+    """Read every file once, for the pre-filter, the workers and the cache: each job gets its
+    decoded text, and the result maps each readable file to a hash of its bytes."""
+    from sqlsafe.cache import digest
+
+    contents: dict[Path, str] = {}
+    for job in jobs:
+        if job.text is not None:
+            continue
+        try:
+            data = job.path.read_bytes()
+            job.source = sources.decode(data)
+        except (OSError, sources.SourceError):
+            continue  # the check reports it
+        contents[job.path] = digest(data)
+    return contents
+
+
+class _Text:
+    """A job as the DETACH planner reads it: with its text, so that it reads no file again."""
+
+    def __init__(self, job: Job) -> None:
+        self.path, self.display, self.settings = job.path, job.display, job.settings
+        self.text = job.text if job.text is not None else (job.source and job.source.text)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The run's DETACH plan as the cache keeps it."""
+
+    fingerprint: str = ""
+    names: frozenset[str] = frozenset()
+    pickled: bytes | None = None
+
+    def attach(self, index: Index) -> Index:
+        if self.pickled is None:
+            return index
+        from sqlsafe.checks.migration import PlannedIndex
+
+        return PlannedIndex(index, pickle.loads(self.pickled))
+
+
+def _cacheable(outcome: Outcome) -> bool:
+    """Only outcomes a later run can take as they are: nothing written, nothing failed."""
+    return not (outcome.changed or outcome.fixed or outcome.errors or outcome.noqa_added)
+
+
+def _stored(outcome: Outcome) -> tuple[object, ...]:
+    return (outcome.diagnostics, outcome.warnings)
+
+
+def _restored(job: Job, stored: tuple[list[Diagnostic], list[str]]) -> Outcome:
+    diagnostics, warnings = stored
+    text = job.source.text if job.source is not None else None
+    return Outcome(job.path, list(diagnostics), original=text, warnings=list(warnings))
+
+
+def _rule_meta(cache: RunCache | None) -> dict[str, RuleMeta]:
+    """Every rule's documentation, for the output; kept in the cache because reading it
+    imports every rule, and with them libcst."""
+    from sqlsafe.cache import build_id
+
+    if cache is not None:
+        cached = cache.slot("rules", build_id())
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+    from sqlsafe.checks.registry import all_meta
+
+    meta = all_meta()
+    if cache is not None:
+        cache.put_slot("rules", build_id(), meta)
+    return meta

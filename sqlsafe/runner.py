@@ -3,16 +3,20 @@ there are enough files to pay for a process pool."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import gc
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pathspec
 
@@ -21,7 +25,11 @@ from sqlsafe.checks.project import EmptyIndex, Index
 from sqlsafe.checks.registry import load
 from sqlsafe.config import Settings
 from sqlsafe.diagnostics import Applicability, Diagnostic, Location, syntax_error
+from sqlsafe.prefilter import mentions_orm, triggered
 from sqlsafe.selection import RuleSelection, RuleSettings
+
+if TYPE_CHECKING:
+    from sqlsafe.checks.base import Rule
 
 IO_ERROR_CODE = "E902"
 # Below this many files a pool costs more (start-up, pickling) than it saves.
@@ -40,6 +48,8 @@ class Options:
     mode: Mode = Mode.CHECK
     unsafe_fixes: bool = False
     noqa_reason: str | None = None
+    prefilter: bool = True
+    """Off only in tests that show the pre-filter hides nothing."""
 
 
 @dataclass
@@ -138,14 +148,6 @@ def python_syntax_error(text: str, path: Path) -> Diagnostic | None:
     return None
 
 
-def might_match(text: str, names: Iterable[str]) -> bool:
-    """The textual pre-filter: a file that mentions no ORM module and no name the project
-    index knows (models, session factories, aliases) cannot hold a finding."""
-    if "sqlmodel" in text or "sqlalchemy" in text:
-        return True
-    return any(name in text for name in names)
-
-
 @dataclass
 class Job:
     path: Path
@@ -153,6 +155,8 @@ class Job:
     settings: Settings
     text: str | None = None
     """Given for stdin; read from `path` otherwise."""
+    source: sources.Source | None = None
+    """The file's decoded content when the command has read it already."""
 
 
 @dataclass
@@ -160,6 +164,8 @@ class Run:
     options: Options
     index: Index = field(default_factory=EmptyIndex)
     index_names: frozenset[str] = frozenset()
+    parsed: frozenset[Path] = frozenset()
+    """Files CPython's parser accepted while the index was built: no syntax error to look for."""
 
     def applicable(self, diagnostic: Diagnostic) -> bool:
         fix = diagnostic.fix
@@ -168,6 +174,21 @@ class Run:
         return fix.applicability is Applicability.SAFE or (
             self.options.unsafe_fixes and fix.applicability is Applicability.UNSAFE
         )
+
+    def _selection(self, job: Job, text: str) -> RuleSelection | None:
+        """The rules to run on `text` (empty when the pre-filter rules the file out); None
+        when no rule is enabled for the file at all."""
+        if self.options.prefilter and not mentions_orm(text, self.index_names):
+            return RuleSelection(rules=())
+        selection = selection_for(job.path, job.settings)
+        if not selection.rules:
+            return None
+        return dataclasses.replace(selection, rules=self._triggered(selection, text))
+
+    def _triggered(self, selection: RuleSelection, text: str) -> tuple[type[Rule], ...]:
+        if not self.options.prefilter:
+            return selection.rules
+        return triggered(selection.rules, text)
 
     def process(self, job: Job) -> Outcome:
         from sqlsafe import engine, suppression
@@ -179,28 +200,36 @@ class Run:
             encoded = None
         else:
             try:
-                decoded = sources.read(job.path)
+                decoded = job.source or sources.read(job.path)
             except sources.SourceError as error:
                 outcome.diagnostics.append(io_error(job.path, str(error)))
                 return outcome
             text, encoded = decoded.text, decoded
         outcome.original = text
-        if not might_match(text, self.index_names):
-            # Nothing to find, but a file that does not parse is still worth saying so.
-            error = python_syntax_error(text, job.path)
-            if error is not None:
-                outcome.diagnostics.append(error)
+        selection = self._selection(job, text)
+        if selection is None:
             return outcome
-        selection = selection_for(job.path, job.settings)
         if not selection.rules:
+            # Nothing to find, but a file that does not parse is still worth saying so.
+            if job.path not in self.parsed:
+                error = python_syntax_error(text, job.path)
+                if error is not None:
+                    outcome.diagnostics.append(error)
             return outcome
         from sqlsafe.index import module_name
 
         name = module_name(job.path, job.settings.src_roots())
 
         def check(current: str) -> engine.CheckResult:
+            # A fix may add what another rule keys on: the rules are chosen for each text.
+            rules = selection.rules if current is text else self._triggered(selection, current)
             return engine.check_source(
-                current, job.path, name, selection, self.index, display_path=job.display
+                current,
+                job.path,
+                name,
+                dataclasses.replace(selection, rules=rules),
+                self.index,
+                display_path=job.display,
             )
 
         mode = self.options.mode
@@ -239,34 +268,109 @@ class Run:
         return outcome
 
 
-_ACTIVE: Run | None = None
+Progress = Callable[[int], None]
+"""Told how many more files are done."""
+
+_ACTIVE: tuple[Run, list[Job]] | None = None
 
 
-def _process_chunk(jobs: list[Job]) -> list[Outcome]:
+def _process_chunk(chunk: list[int]) -> list[tuple[int, Outcome]]:
     assert _ACTIVE is not None
-    return [_ACTIVE.process(job) for job in jobs]
+    run, jobs = _ACTIVE
+    done = []
+    for number in chunk:
+        with _collector_paused():
+            outcome = run.process(jobs[number])
+        # The parent has the text already: only what it lacks goes back through the pipe.
+        outcome.original = None
+        done.append((number, outcome))
+    return done
 
 
-def run_jobs(run: Run, jobs: list[Job], workers: int | None = None) -> Iterator[Outcome]:
+def run_jobs(
+    run: Run, jobs: list[Job], workers: int | None = None, progress: Progress | None = None
+) -> list[Outcome]:
     """Outcomes in the order of `jobs`, computed in a fork pool when it pays off."""
     global _ACTIVE
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(jobs) < POOL_THRESHOLD or "fork" not in _start_methods():
+        outcomes = []
         for job in jobs:
-            yield run.process(job)
-        return
-    import libcst  # noqa: F401  - imported once here so forked workers share it
-
-    _ACTIVE = run
-    size = max(1, min(64, len(jobs) // (workers * 4)))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+            with _collector_paused():
+                outcomes.append(run.process(job))
+            if progress is not None:
+                progress(1)
+        return outcomes
+    _warm_parser()
+    _ACTIVE = (run, jobs)
+    results: list[Outcome | None] = [None] * len(jobs)
     context = multiprocessing.get_context("fork")
+    # Objects alive now are shared with the workers copy-on-write: the collector must not
+    # touch (and so copy) them in every worker.
+    gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for outcomes in pool.map(_process_chunk, chunks):
-                yield from outcomes
+            pending = {pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, workers)}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    chunk = future.result()
+                    for number, outcome in chunk:
+                        outcome.original = _text(jobs[number])
+                        results[number] = outcome
+                    if progress is not None:
+                        progress(len(chunk))
     finally:
+        gc.unfreeze()
         _ACTIVE = None
+    return [outcome for outcome in results if outcome is not None]
+
+
+def _text(job: Job) -> str | None:
+    if job.text is not None:
+        return job.text
+    return job.source.text if job.source is not None else None
+
+
+def _chunks(jobs: list[Job], workers: int) -> list[list[int]]:
+    """Small chunks, biggest files first: one large file must not end up last, alone on
+    one core while the others idle."""
+    order = sorted(range(len(jobs)), key=lambda number: -_size(jobs[number]))
+    size = max(1, min(16, len(jobs) // (workers * 8)))
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def _size(job: Job) -> int:
+    text = _text(job)
+    if text is not None:
+        return len(text)
+    try:
+        return job.path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _warm_parser() -> None:
+    # Imported and run once here, so that forked workers share libcst and its native
+    # parser instead of each paying for them.
+    import libcst
+
+    libcst.parse_module("x = 1\n")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic collector off while syntax trees are built: libcst allocates hundreds of
+    thousands of objects per large file, and every collection would walk all of them (about
+    a quarter of the parse time). Trees are freed by reference counting when a file is done,
+    and the first allocation after it collects whatever cycles the file left."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _start_methods() -> list[str]:

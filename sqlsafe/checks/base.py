@@ -106,6 +106,10 @@ class Rule(FastVisitors):
     summary: ClassVar[str]
     severity: ClassVar[Severity] = Severity.WARNING
     fix_availability: ClassVar[FixAvailability] = FixAvailability.NONE
+    triggers: ClassVar[tuple[str, ...] | None] = None
+    """Words one of which every file this rule can report on contains (a method name it keys
+    on, say): the runner parses a file for this rule only if one occurs in its text
+    (`sqlsafe.prefilter`). None promises nothing."""
 
     def __init__(self, context: FileContext) -> None:
         super().__init__()

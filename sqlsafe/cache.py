@@ -1,0 +1,179 @@
+"""The run cache in `.sqlsafe_cache/`: what earlier runs found, reused while its inputs hold.
+
+A file's result depends on its bytes, its resolved settings, the run's options, the facts the
+project index holds about the modules it imports (`fingerprint_of(dependencies(module))`,
+the run's DETACH plan included) and the code of sqlsafe itself; its cache key hashes all of
+them, so editing a model invalidates exactly the files that import what changed, and a hit
+can only return what a fresh check would (the CLI tests compare the output byte for byte).
+The index is cached as a whole, keyed by every indexed file's content: a run where nothing
+changed neither parses nor imports libcst.
+
+The layout follows Ruff's: `CACHEDIR.TAG` (so backup tools skip the folder), a `.gitignore`
+that ignores everything, and one folder per sqlsafe build holding one file per project root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlsafe import __version__
+from sqlsafe.config import Settings
+
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by sqlsafe.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+GITIGNORE = "# Automatically created by sqlsafe.\n*\n"
+# Bumped when what an entry holds changes shape.
+FORMAT = "1"
+# Entries for files no run has seen for this long are dropped (Ruff keeps 30 days too).
+MAX_AGE = 30 * 24 * 3600
+STALE_BUILD = 24 * 3600
+# Settings that shape the output only, not what a file's check finds.
+_PRESENTATION = frozenset({"output_format", "show_fixes", "cache_dir", "sources"})
+
+
+def digest(*parts: str | bytes) -> str:
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        hasher.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+@cache
+def build_id() -> str:
+    """sqlsafe's version and the state of its own modules: an edited rule in a development
+    checkout must not be answered with what the previous code found."""
+    package = Path(__file__).resolve().parent
+    parts = [__version__]
+    for directory, dirnames, filenames in os.walk(package):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                stat = os.stat(os.path.join(directory, name))
+                parts.append(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return digest(*parts)
+
+
+@cache
+def settings_key(settings: Settings) -> str:
+    return digest(
+        *(
+            f"{item.name}={getattr(settings, item.name)!r}"
+            for item in fields(settings)
+            if item.name not in _PRESENTATION
+        )
+    )
+
+
+@dataclass
+class Entry:
+    key: str
+    value: Any
+    seen: float
+
+
+@dataclass
+class Store:
+    """Everything one cache file holds."""
+
+    files: dict[str, Entry] = field(default_factory=dict)
+    slots: dict[str, Entry] = field(default_factory=dict)
+    """Run-wide values (the index, the DETACH plan, rule documentation), one per name."""
+
+
+class RunCache:
+    """One project's cache file: read once at the start of a run, written once at its end."""
+
+    def __init__(self, directory: Path, scope: str) -> None:
+        self.directory = directory
+        self.path = directory / build_id() / digest(FORMAT, scope)
+        self.store = Store()
+        self.dirty = False
+        self.now = time.time()
+        try:
+            with open(self.path, "rb") as handle:
+                loaded = pickle.load(handle)
+        except Exception:  # missing, damaged or from other code: a miss, never a failed run
+            return
+        if isinstance(loaded, Store):
+            self.store = loaded
+
+    def get(self, path: Path, key: str) -> Any | None:
+        entry = self.store.files.get(str(path))
+        if entry is None or entry.key != key:
+            return None
+        entry.seen = self.now
+        return entry.value
+
+    def put(self, path: Path, key: str, value: Any) -> None:
+        self.store.files[str(path)] = Entry(key, value, self.now)
+        self.dirty = True
+
+    def slot(self, name: str, key: str) -> Any | None:
+        entry = self.store.slots.get(name)
+        return entry.value if entry is not None and entry.key == key else None
+
+    def put_slot(self, name: str, key: str, value: Any) -> None:
+        self.store.slots[name] = Entry(key, value, self.now)
+        self.dirty = True
+
+    def seen(self, paths: Iterable[Path]) -> None:
+        """Keep the entries of files this run saw but did not need (a later run may)."""
+        for path in paths:
+            entry = self.store.files.get(str(path))
+            if entry is not None and self.now - entry.seen > MAX_AGE / 2:
+                entry.seen = self.now
+                self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        horizon = self.now - MAX_AGE
+        self.store.files = {p: e for p, e in self.store.files.items() if e.seen >= horizon}
+        try:
+            _prepare(self.directory, self.path.parent)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump(self.store, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                # Two runs at once: each writes whole files, the last one wins.
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return  # a read-only checkout still gets checked, only not cached
+        self.dirty = False
+
+
+def _prepare(directory: Path, current: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", GITIGNORE)):
+        target = directory / name
+        if not target.exists():
+            target.write_text(content, encoding="utf-8")
+    # Every edit of sqlsafe's own code starts a new build folder; old ones would pile up in
+    # a development checkout. Another install of sqlsafe may still use its folder: a day's
+    # grace keeps two installs that take turns from wiping each other.
+    for sibling in directory.iterdir():
+        if sibling.is_dir() and sibling != current:
+            try:
+                stale = time.time() - sibling.stat().st_mtime > STALE_BUILD
+                if stale:
+                    shutil.rmtree(sibling, ignore_errors=True)
+            except OSError:
+                continue
