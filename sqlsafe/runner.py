@@ -175,10 +175,18 @@ class Run:
             self.options.unsafe_fixes and fix.applicability is Applicability.UNSAFE
         )
 
+    def may_parse(self, job: Job) -> bool:
+        """Whether the file may need parsing (False: the pre-filter rules it out)."""
+        text = _text(job)
+        return text is None or self._passes(text)
+
+    def _passes(self, text: str) -> bool:
+        return not self.options.prefilter or mentions_orm(text, self.index_names)
+
     def _selection(self, job: Job, text: str) -> RuleSelection | None:
         """The rules to run on `text` (empty when the pre-filter rules the file out); None
         when no rule is enabled for the file at all."""
-        if self.options.prefilter and not mentions_orm(text, self.index_names):
+        if not self._passes(text):
             return RuleSelection(rules=())
         selection = selection_for(job.path, job.settings)
         if not selection.rules:
@@ -293,24 +301,32 @@ def run_jobs(
     """Outcomes in the order of `jobs`, computed in a fork pool when it pays off."""
     global _ACTIVE
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(jobs) < POOL_THRESHOLD or "fork" not in _start_methods():
-        outcomes = []
-        for job in jobs:
+    results: list[Outcome | None] = [None] * len(jobs)
+
+    def in_process(numbers: list[int]) -> None:
+        for number in numbers:
             with _collector_paused():
-                outcomes.append(run.process(job))
+                results[number] = run.process(jobs[number])
             if progress is not None:
                 progress(1)
-        return outcomes
+
+    # Files the pre-filter rules out cost a substring test: only the others go to workers.
+    parsed = [number for number, job in enumerate(jobs) if run.may_parse(job)]
+    if workers <= 1 or len(parsed) < POOL_THRESHOLD or "fork" not in _start_methods():
+        in_process(list(range(len(jobs))))
+        return [outcome for outcome in results if outcome is not None]
     _warm_parser()
     _ACTIVE = (run, jobs)
-    results: list[Outcome | None] = [None] * len(jobs)
     context = multiprocessing.get_context("fork")
     # Objects alive now are shared with the workers copy-on-write: the collector must not
     # touch (and so copy) them in every worker.
     gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = {pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, workers)}
+            pending = {
+                pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, parsed, workers)
+            }
+            in_process(sorted(set(range(len(jobs))).difference(parsed)))
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -332,11 +348,11 @@ def _text(job: Job) -> str | None:
     return job.source.text if job.source is not None else None
 
 
-def _chunks(jobs: list[Job], workers: int) -> list[list[int]]:
+def _chunks(jobs: list[Job], numbers: list[int], workers: int) -> list[list[int]]:
     """Small chunks, biggest files first: one large file must not end up last, alone on
     one core while the others idle."""
-    order = sorted(range(len(jobs)), key=lambda number: -_size(jobs[number]))
-    size = max(1, min(16, len(jobs) // (workers * 8)))
+    order = sorted(numbers, key=lambda number: -_size(jobs[number]))
+    size = max(1, min(16, len(order) // (workers * 8)))
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
