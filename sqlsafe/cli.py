@@ -232,6 +232,7 @@ def check(
             add_noqa=add_noqa,
             jobs=jobs,
             use_cache=not no_cache,
+            progress=not (quiet or silent),
         )
         if show_settings:
             _emit(command.show_settings(), output_file)

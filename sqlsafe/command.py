@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from sqlsafe.diagnostics import Diagnostic
 from sqlsafe.files import discover, is_excluded, is_gitignored
 from sqlsafe.prefilter import mentions_orm
 from sqlsafe.report import FixMode, Report
-from sqlsafe.runner import Job, Mode, Options, Outcome, Progress, Run, io_error, run_jobs
+from sqlsafe.runner import Job, Mode, Options, Outcome, Run, io_error, run_jobs
 
 if TYPE_CHECKING:
     from sqlsafe.cache import RunCache
@@ -88,6 +89,9 @@ class CheckCommand:
     use_cache: bool = True
     progress: bool = False
     """Whether a long run may show a progress bar on stderr (off under -q/-s)."""
+    prefilter: bool = True
+    """Off only in the tests that show the pre-filter hides nothing."""
+    _started: float = field(default=0.0, init=False, repr=False)
 
     @property
     def reads_stdin(self) -> bool:
@@ -110,12 +114,14 @@ class CheckCommand:
         return (self.resolver.cwd / self.stdin_filename).absolute()
 
     def run(self) -> CommandOutcome:
+        self._started = time.monotonic()
         mode, fix_mode = self._mode()
         unsafe = self.base.unsafe_fixes
         options = Options(
             mode=mode,
             unsafe_fixes=unsafe is True,
             noqa_reason=self.add_noqa or None,
+            prefilter=self.prefilter,
         )
         report = Report(
             diagnostics=[],
@@ -212,7 +218,9 @@ class CheckCommand:
         # file is fixed, which functions are converted and where their callers are. A run in
         # which no file mentions the ORM has nothing to plan (and need not import libcst).
         texts = [_Text(job) for job in jobs]
-        if not any(mentions_orm(text.text or "", run.index_names) for text in texts):
+        if run.options.prefilter and not any(
+            mentions_orm(text.text or "", run.index_names) for text in texts
+        ):
             return _Plan()
         from sqlsafe.checks.migration_pass import plan_run
 
@@ -257,17 +265,19 @@ class CheckCommand:
         pending = [number for number, result in enumerate(results) if result is None]
         if pending:
             run.index = plan.attach(run.index)
-            checked = run_jobs(
-                run, [jobs[n] for n in pending], self.jobs, self._progress(len(pending))
-            )
+            from sqlsafe.progress import progress_bar
+
+            bar = progress_bar(len(pending), self.progress, self._started)
+            try:
+                checked = run_jobs(run, [jobs[n] for n in pending], self.jobs, bar)
+            finally:
+                if bar is not None:
+                    bar.close()
             for number, result in zip(pending, checked, strict=True):
                 results[number] = result
                 if cache is not None and number in keys and _cacheable(result):
                     cache.put(result.path, keys[number], _stored(result))
         return [result for result in results if result is not None]
-
-    def _progress(self, total: int) -> Progress | None:
-        return None
 
     def _stdin_streams(self, outcome: CommandOutcome, results: list[Outcome]) -> None:
         outcome.stdin = True

@@ -199,9 +199,6 @@ class Run:
         return triggered(selection.rules, text)
 
     def process(self, job: Job) -> Outcome:
-        from sqlsafe import engine, suppression
-        from sqlsafe.locator import Locator
-
         outcome = Outcome(job.path)
         if job.text is not None:
             text = job.text
@@ -224,7 +221,11 @@ class Run:
                 if error is not None:
                     outcome.diagnostics.append(error)
             return outcome
+        # Imported only now: they import libcst, which a file the pre-filter rules out
+        # must not cost.
+        from sqlsafe import engine, suppression
         from sqlsafe.index import module_name
+        from sqlsafe.locator import Locator
 
         name = module_name(job.path, job.settings.src_roots())
 
