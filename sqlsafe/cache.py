@@ -40,6 +40,8 @@ FORMAT = "1"
 # Entries for files no run has seen for this long are dropped (Ruff keeps 30 days too).
 MAX_AGE = 30 * 24 * 3600
 STALE_BUILD = 24 * 3600
+# Coarser than any file system's mtime resolution (FAT has 2 s).
+RACY = 3 * 10**9
 # Settings that shape the output only, not what a file's check finds.
 _PRESENTATION = frozenset({"output_format", "show_fixes", "cache_dir", "sources"})
 
@@ -92,6 +94,8 @@ class Store:
     files: dict[str, Entry] = field(default_factory=dict)
     slots: dict[str, Entry] = field(default_factory=dict)
     """Run-wide values (the index, the DETACH plan, rule documentation), one per name."""
+    contents: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
+    """path -> (size, mtime_ns, inode, when it was read in ns, hash of its bytes)."""
 
 
 class RunCache:
@@ -130,6 +134,25 @@ class RunCache:
         self.store.slots[name] = Entry(key, value, self.now)
         self.dirty = True
 
+    def content(self, path: Path, stat: os.stat_result) -> str | None:
+        """The hash of the file's bytes as an earlier run read them, if the file has not
+        been touched since: what git's index does, to know without reading it. A file
+        modified shortly before it was read could have changed again within the clock's
+        granularity without a new mtime, so such a "racily clean" record is not trusted."""
+        known = self.store.contents.get(str(path))
+        if known is None:
+            return None
+        size, mtime, inode, read, content = known
+        if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != (size, mtime, inode):
+            return None
+        return content if mtime < read - RACY else None
+
+    def record(self, path: Path, stat: os.stat_result, content: str) -> None:
+        self.store.contents[str(path)] = (
+            stat.st_size, stat.st_mtime_ns, stat.st_ino, time.time_ns(), content,
+        )  # fmt: skip
+        self.dirty = True
+
     def seen(self, paths: Iterable[Path]) -> None:
         """Keep the entries of files this run saw but did not need (a later run may)."""
         for path in paths:
@@ -143,6 +166,9 @@ class RunCache:
             return
         horizon = self.now - MAX_AGE
         self.store.files = {p: e for p, e in self.store.files.items() if e.seen >= horizon}
+        self.store.contents = {
+            p: c for p, c in self.store.contents.items() if p in self.store.files
+        }
         try:
             _prepare(self.directory, self.path.parent)
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,8 @@ the project index, run the checks or fixes, and decide the report and the exit c
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pickle
 import sys
 import time
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from sqlsafe.cache import RunCache
     from sqlsafe.checks.project import Index
     from sqlsafe.diagnostics import RuleMeta
+    from sqlsafe.index import ProjectIndex
 
 NO_FILES_WARNING = "warning: No Python files found under the given path(s)"
 
@@ -132,11 +135,11 @@ class CheckCommand:
         )
         outcome = CommandOutcome(report, mode, self.base.output_format)
         jobs, missing = self._jobs(outcome)
-        contents = _read(jobs)
         cache = self._cache(mode)
+        contents = _read(jobs, cache)
         run = Run(options)
-        plan = self._with_index(run, jobs, contents, cache)
-        results = self._check(run, jobs, contents, cache, plan)
+        indexed, plan = self._with_index(run, jobs, contents, cache)
+        results = self._check(run, jobs, contents, cache, indexed, plan)
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
         for result in results:
@@ -173,12 +176,12 @@ class CheckCommand:
 
     def _with_index(
         self, run: Run, jobs: list[Job], contents: dict[Path, str], cache: RunCache | None
-    ) -> _Plan:
+    ) -> tuple[_Indexed, _Plan]:
         """The project index (from the cache when no indexed file changed), then the DETACH
-        plan over the run. The plan is returned unopened: unpickling it imports libcst, which
-        a run that finds every file in the cache never needs."""
+        plan over the run. Both come back unopened: a run that finds every file in the
+        cache needs neither the index (unpickling it costs more than the rest of such a
+        run) nor the plan (unpickling it imports libcst)."""
         from sqlsafe.cache import build_id, digest, settings_key
-        from sqlsafe.index import build_index
 
         files = [job.path for job in jobs if job.text is None]
         roots = self.base.src_roots()
@@ -187,17 +190,16 @@ class CheckCommand:
             "index", build_id(), *map(str, roots), *factories,
             *(f"{path}={contents.get(path)}" for path in files),
         )  # fmt: skip
-        index = cache.slot("index", key) if cache is not None else None
-        if index is None:
-            index = build_index(files, roots, factories)
+        indexed = cache.slot("index", key) if cache is not None else None
+        if indexed is None:
+            from sqlsafe.index import build_index
+
+            indexed = _Indexed.of(build_index(files, roots, factories), jobs)
             if cache is not None:
-                cache.put_slot("index", key, index)
-        run.index = index
-        run.index_names = index.model_names | index.factory_names | index.alias_names
-        run.parsed = frozenset(index.modules.values())
+                cache.put_slot("index", key, indexed)
 
         plan_key = digest(
-            "plan", build_id(), index.fingerprint(),
+            "plan", build_id(), indexed.fingerprint,
             *(
                 f"{job.path}={job.display}={settings_key(job.settings)}={contents.get(job.path)}"
                 for job in jobs
@@ -205,13 +207,12 @@ class CheckCommand:
         )  # fmt: skip
         cached = cache.slot("plan", plan_key) if cache is not None else None
         if cached is not None:
-            plan = _Plan(*cached)
-        else:
-            plan = self._plan(run, jobs)
-            if cache is not None:
-                cache.put_slot("plan", plan_key, (plan.fingerprint, plan.names, plan.pickled))
-        run.index_names |= plan.names
-        return plan
+            return indexed, _Plan(*cached)
+        indexed.open(run)
+        plan = self._plan(run, jobs)
+        if cache is not None:
+            cache.put_slot("plan", plan_key, (plan.fingerprint, plan.names, plan.pickled))
+        return indexed, plan
 
     def _plan(self, run: Run, jobs: list[Job]) -> _Plan:
         # DETACH fixes change what functions return: decide for the whole run, before any
@@ -236,6 +237,7 @@ class CheckCommand:
         jobs: list[Job],
         contents: dict[Path, str],
         cache: RunCache | None,
+        indexed: _Indexed,
         plan: _Plan,
     ) -> list[Outcome]:
         """Every job's outcome, in order: from the cache where its key is there, checked
@@ -245,16 +247,12 @@ class CheckCommand:
         results: list[Outcome | None] = [None] * len(jobs)
         keys: dict[int, str] = {}
         if cache is not None:
-            from sqlsafe.index import module_name
-
-            index = run.index
             options = repr(run.options)
             for number, job in enumerate(jobs):
                 content = contents.get(job.path)
-                if content is None:
+                facts = indexed.facts.get(str(job.path))
+                if content is None or facts is None:
                     continue
-                module = module_name(job.path, job.settings.src_roots())
-                facts = index.fingerprint_of(index.dependencies(module))  # type: ignore[attr-defined]
                 keys[number] = key = digest(
                     build_id(), options, settings_key(job.settings), str(job.path),
                     job.display, content, facts, plan.fingerprint,
@@ -264,9 +262,11 @@ class CheckCommand:
                     results[number] = _restored(job, cached)
         pending = [number for number, result in enumerate(results) if result is None]
         if pending:
-            run.index = plan.attach(run.index)
             from sqlsafe.progress import progress_bar
 
+            indexed.open(run)
+            run.index = plan.attach(run.index)
+            run.index_names |= plan.names
             bar = progress_bar(len(pending), self.progress, self._started)
             try:
                 checked = run_jobs(run, [jobs[n] for n in pending], self.jobs, bar)
@@ -277,6 +277,8 @@ class CheckCommand:
                 results[number] = result
                 if cache is not None and number in keys and _cacheable(result):
                     cache.put(result.path, keys[number], _stored(result))
+        elif cache is not None:
+            cache.seen(job.path for job in jobs)
         return [result for result in results if result is not None]
 
     def _stdin_streams(self, outcome: CommandOutcome, results: list[Outcome]) -> None:
@@ -359,9 +361,10 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _read(jobs: list[Job]) -> dict[Path, str]:
+def _read(jobs: list[Job], cache: RunCache | None) -> dict[Path, str]:
     """Read every file once, for the pre-filter, the workers and the cache: each job gets its
-    decoded text, and the result maps each readable file to a hash of its bytes."""
+    bytes (decoded when something needs the text), and the result maps each readable file to
+    a hash of them. A file the cache saw unchanged is not read at all: its hash is known."""
     from sqlsafe.cache import digest
 
     contents: dict[Path, str] = {}
@@ -369,11 +372,18 @@ def _read(jobs: list[Job]) -> dict[Path, str]:
         if job.text is not None:
             continue
         try:
-            data = job.path.read_bytes()
-            job.source = sources.decode(data)
-        except (OSError, sources.SourceError):
+            if cache is not None:
+                stat = os.stat(job.path)
+                known = cache.content(job.path, stat)
+                if known is not None:
+                    contents[job.path] = known
+                    continue
+            job.data = job.path.read_bytes()
+        except OSError:
             continue  # the check reports it
-        contents[job.path] = digest(data)
+        contents[job.path] = digest(job.data)
+        if cache is not None:
+            cache.record(job.path, stat, contents[job.path])
     return contents
 
 
@@ -382,7 +392,53 @@ class _Text:
 
     def __init__(self, job: Job) -> None:
         self.path, self.display, self.settings = job.path, job.display, job.settings
-        self.text = job.text if job.text is not None else (job.source and job.source.text)
+        self.text = job.text
+        if self.text is None:
+            try:
+                self.text = job.read().text
+            except sources.SourceError:
+                self.text = None  # the planner reads it, and leaves it out as its check will
+
+
+class _Indexed:
+    """The project index with what a run needs before it knows whether to open it: its
+    fingerprint and each file's cache-key facts (`fingerprint_of` the modules it imports)."""
+
+    def __init__(self, fingerprint: str, facts: dict[str, str], pickled: bytes) -> None:
+        self.fingerprint = fingerprint
+        self.facts = facts
+        self.pickled = pickled
+        self._index: ProjectIndex | None = None
+
+    @classmethod
+    def of(cls, index: ProjectIndex, jobs: list[Job]) -> _Indexed:
+        from sqlsafe.index import module_name
+
+        modules = {path: module for module, path in index.modules.items()}
+        facts = {}
+        for job in jobs:
+            module = modules.get(job.path) or module_name(job.path, job.settings.src_roots())
+            facts[str(job.path)] = index.fingerprint_of(index.dependencies(module))
+        indexed = cls(index.fingerprint(), facts, pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
+        indexed._index = index
+        return indexed
+
+    def __getstate__(self) -> tuple[str, dict[str, str], bytes]:
+        return self.fingerprint, self.facts, self.pickled
+
+    def __setstate__(self, state: tuple[str, dict[str, str], bytes]) -> None:
+        self.fingerprint, self.facts, self.pickled = state
+        self._index = None
+
+    def open(self, run: Run) -> None:
+        """Give the run the index, the names the pre-filter looks for and the files CPython
+        has parsed already (no second parse to look for syntax errors)."""
+        if self._index is None:
+            self._index = pickle.loads(self.pickled)
+        index = self._index
+        run.index = index
+        run.index_names = index.model_names | index.factory_names | index.alias_names
+        run.parsed = frozenset(index.modules.values())
 
 
 @dataclass(frozen=True)
@@ -412,8 +468,13 @@ def _stored(outcome: Outcome) -> tuple[object, ...]:
 
 def _restored(job: Job, stored: tuple[list[Diagnostic], list[str]]) -> Outcome:
     diagnostics, warnings = stored
-    text = job.source.text if job.source is not None else None
-    return Outcome(job.path, list(diagnostics), original=text, warnings=list(warnings))
+    outcome = Outcome(job.path, list(diagnostics), warnings=list(warnings))
+    # The text is for the report's code frames: decoded only for files that get one. A file
+    # that cannot be decoded was reported as such, without a frame, when it was checked.
+    if diagnostics:
+        with contextlib.suppress(sources.SourceError):
+            outcome.original = job.read().text
+    return outcome
 
 
 def _rule_meta(cache: RunCache | None) -> dict[str, RuleMeta]:

@@ -155,8 +155,18 @@ class Job:
     settings: Settings
     text: str | None = None
     """Given for stdin; read from `path` otherwise."""
-    source: sources.Source | None = None
-    """The file's decoded content when the command has read it already."""
+    data: bytes | None = None
+    """The file's bytes when the command has read them already."""
+    _source: sources.Source | None = field(default=None, repr=False)
+
+    def read(self) -> sources.Source:
+        """The file, decoded once (raises `SourceError`)."""
+        if self._source is None:
+            if self.data is None:
+                self._source = sources.read(self.path)
+            else:
+                self._source = sources.decode(self.data)
+        return self._source
 
 
 @dataclass
@@ -205,7 +215,7 @@ class Run:
             encoded = None
         else:
             try:
-                decoded = job.source or sources.read(job.path)
+                decoded = job.read()
             except sources.SourceError as error:
                 outcome.diagnostics.append(io_error(job.path, str(error)))
                 return outcome
@@ -346,7 +356,10 @@ def run_jobs(
 def _text(job: Job) -> str | None:
     if job.text is not None:
         return job.text
-    return job.source.text if job.source is not None else None
+    try:
+        return job.read().text
+    except sources.SourceError:
+        return None
 
 
 def _chunks(jobs: list[Job], numbers: list[int], workers: int) -> list[list[int]]:
@@ -358,9 +371,10 @@ def _chunks(jobs: list[Job], numbers: list[int], workers: int) -> list[list[int]
 
 
 def _size(job: Job) -> int:
-    text = _text(job)
-    if text is not None:
-        return len(text)
+    if job.text is not None:
+        return len(job.text)
+    if job.data is not None:
+        return len(job.data)
     try:
         return job.path.stat().st_size
     except OSError:

@@ -1,0 +1,232 @@
+"""The run cache: it never changes what a run reports, and it is used exactly as far as its
+inputs hold (a model edit rechecks the files that import it, and only those)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sqlsafe import command as command_module
+from sqlsafe.cache import CACHEDIR_TAG, GITIGNORE, RunCache
+from sqlsafe.command import CheckCommand
+from sqlsafe.config import Resolver
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MODELS = """\
+from sqlmodel import Field, SQLModel
+
+
+class Hero(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+"""
+QUERIES = """\
+from sqlmodel import Session, select, text
+
+from app.models import Hero
+
+
+def names(engine):
+    with Session(engine) as session:
+        rows = session.exec(text("select name from hero where id = :id"), {"id": 1})
+        return [row[0] for row in rows]
+
+
+def first(engine):
+    with Session(engine) as session:
+        return session.exec(select(Hero)).first()
+"""
+UNRELATED = """\
+from sqlmodel import Session, text
+
+
+def ping(engine):
+    with Session(engine) as session:
+        session.exec(text("select 1"), {})
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "models.py").write_text(MODELS)
+    (root / "app" / "queries.py").write_text(QUERIES)
+    (root / "app" / "unrelated.py").write_text(UNRELATED)
+    (root / "plain.py").write_text("print('nothing to see')\n")
+    shutil.copytree(ROOT / "examples" / "otp_app", root / "otp_app")
+    return root
+
+
+def sqlsafe(project: Path, *args: str, env: dict[str, str] | None = None) -> bytes:
+    environment = {k: v for k, v in os.environ.items() if k != "SQLSAFE_NO_CACHE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlsafe", "check", "--output-format", "json", *args],
+        cwd=project,
+        capture_output=True,
+        env={**environment, **(env or {})},
+    )
+    assert result.returncode in (0, 1), result.stderr.decode()
+    return result.stdout
+
+
+def age(project: Path) -> None:
+    """Backdate every file: the cache trusts a file's stat only once it is safely older than
+    the moment it was read (see `RunCache.content`)."""
+    past = time.time() - 60
+    for path in project.rglob("*.py"):
+        os.utime(path, (past, past))
+
+
+def checked(project: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Run in-process and tell which files were checked rather than taken from the cache."""
+    seen: list[str] = []
+    original = command_module.run_jobs
+
+    def spy(run, jobs, *args):  # type: ignore[no-untyped-def]
+        seen.extend(str(job.path.relative_to(project)) for job in jobs)
+        return original(run, jobs, *args)
+
+    monkeypatch.setattr(command_module, "run_jobs", spy)
+    resolver = Resolver(cwd=project, config_file=None, isolated=False, overrides={}, cli={})
+    CheckCommand(resolver=resolver, base=resolver.for_path(project), paths=[project]).run()
+    return sorted(seen)
+
+
+def test_output_is_byte_identical_cold_warm_and_without_cache(project: Path) -> None:
+    age(project)
+    uncached = sqlsafe(project, "--no-cache")
+    assert not (project / ".sqlsafe_cache").exists()
+    cold = sqlsafe(project)
+    warm = sqlsafe(project)
+    assert b'"code": "SQL001"' in cold and b'"code": "DETACH' in cold
+    assert uncached == cold == warm
+    assert sqlsafe(project, env={"SQLSAFE_NO_CACHE": "1"}) == warm
+
+
+def test_cache_folder_is_tagged_and_ignored(project: Path) -> None:
+    sqlsafe(project)
+    cache = project / ".sqlsafe_cache"
+    assert (cache / "CACHEDIR.TAG").read_text() == CACHEDIR_TAG
+    assert CACHEDIR_TAG.startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (
+        (cache / ".gitignore").read_text()
+        == GITIGNORE
+        == "# Automatically created by sqlsafe.\n*\n"
+    )
+    assert [p.name for p in cache.iterdir() if p.is_dir()]  # one folder for this build
+
+
+def test_clean_removes_it(project: Path) -> None:
+    sqlsafe(project)
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlsafe", "clean"], cwd=project, capture_output=True
+    )
+    assert result.returncode == 0
+    assert not (project / ".sqlsafe_cache").exists()
+
+
+def test_a_warm_run_imports_no_libcst(project: Path) -> None:
+    age(project)
+    sqlsafe(project)
+    script = (
+        "import sys\n"
+        "from sqlsafe.cli import main\n"
+        "sys.argv = ['sqlsafe', 'check', '--output-format', 'json', '.']\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 1, done.code\n"
+        "assert 'libcst' not in sys.modules, 'libcst was imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"code": "SQL001"' in result.stdout
+
+
+def test_a_model_edit_rechecks_exactly_its_importers(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    age(project)
+    assert len(checked(project, monkeypatch)) == len(list(project.rglob("*.py")))  # cold
+    assert checked(project, monkeypatch) == []  # warm: nothing
+
+    models = project / "app" / "models.py"
+    models.write_text(MODELS.replace("    name: str\n", "    name: str\n    secret: str\n"))
+    assert checked(project, monkeypatch) == ["app/models.py", "app/queries.py"]
+
+    # A comment changes the file's bytes but no fact of the index: only the file itself.
+    models.write_text(models.read_text() + "# a comment\n")
+    assert checked(project, monkeypatch) == ["app/models.py"]
+
+
+def test_an_edit_is_seen_at_once(project: Path) -> None:
+    age(project)
+    before = sqlsafe(project)
+    queries = project / "app" / "unrelated.py"
+    queries.write_text(UNRELATED.replace(", {})", ", params={})"))
+    after = sqlsafe(project)
+    assert after != before
+    assert after == sqlsafe(project, "--no-cache")
+
+
+def test_settings_and_fixes_are_part_of_the_key(project: Path) -> None:
+    age(project)
+    everything = sqlsafe(project)
+    only_sql = sqlsafe(project, "--select", "SQL001")
+    assert only_sql != everything and b"DETACH" not in only_sql
+    assert sqlsafe(project) == everything
+
+    subprocess.run(
+        [sys.executable, "-m", "sqlsafe", "check", "--fix", "--select", "SQL001"],
+        cwd=project,
+        capture_output=True,
+    )
+    assert b"SQL001" not in sqlsafe(project)
+    assert sqlsafe(project) == sqlsafe(project, "--no-cache")
+
+
+def test_a_damaged_cache_is_a_miss(project: Path) -> None:
+    clean = sqlsafe(project)
+    for path in (project / ".sqlsafe_cache").rglob("*"):
+        if path.is_file() and path.parent.name != ".sqlsafe_cache":
+            path.write_bytes(b"not a pickle")
+    assert sqlsafe(project) == clean
+
+
+def test_a_file_is_not_read_again_while_its_stat_holds(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("x = 1\n")
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    cache = RunCache(tmp_path / ".sqlsafe_cache", "scope")
+    cache.record(path, path.stat(), "hash")
+    assert cache.content(path, path.stat()) == "hash"
+
+    path.write_text("x = 2\n")  # same size, new mtime
+    assert cache.content(path, path.stat()) is None
+
+    fresh = tmp_path / "fresh.py"
+    fresh.write_text("y = 1\n")
+    cache.record(fresh, fresh.stat(), "hash")
+    assert cache.content(fresh, fresh.stat()) is None  # racily clean: read it again
+
+
+def test_the_store_survives_a_round_trip(tmp_path: Path) -> None:
+    cache = RunCache(tmp_path / "c", "scope")
+    cache.put(tmp_path / "a.py", "key", ([], ["warning"]))
+    cache.put_slot("index", "k", b"bytes")
+    cache.save()
+    again = RunCache(tmp_path / "c", "scope")
+    assert again.get(tmp_path / "a.py", "key") == ([], ["warning"])
+    assert again.get(tmp_path / "a.py", "other") is None
+    assert again.slot("index", "k") == b"bytes"
+    assert pickle.loads(again.path.read_bytes()).files
