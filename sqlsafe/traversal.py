@@ -92,8 +92,45 @@ def _probe(node: cst.CSTNode) -> _Shape:
     return shape
 
 
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    # `CSTNode` is an ABC: `isinstance` against it goes through `__instancecheck__`, which
+    # costs more than the rest of a node's visit. A dictionary of concrete types does not.
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
 def _holds_children(value: object) -> bool:
-    return isinstance(value, cst.CSTNode) or (isinstance(value, (tuple, list)) and bool(value))
+    kind = type(value)
+    return _is_node(kind) or ((kind is tuple or kind is list) and bool(value))
+
+
+def _shape(node: cst.CSTNode) -> _Shape:
+    shape = _SHAPES.get(type(node))
+    if shape is None or (
+        shape.conditional
+        and any(_holds_children(getattr(node, name)) for name in shape.conditional)
+    ):
+        shape = _probe(node)
+    return shape
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`node.children` without its cost: libcst collects them by rebuilding the node (with
+    validation) through a visitor; this reads the same attributes in the same order."""
+    found: list[cst.CSTNode] = []
+    for name in _shape(node).fields:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            found.extend(value)
+        elif _is_node(kind):
+            found.append(value)
+    return found
 
 
 def visit_batched(module: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
@@ -109,6 +146,7 @@ def visit_batched(module: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisito
         return
     hooks: dict[type, tuple[list[Method], list[Method]]] = {}
     shapes = _SHAPES
+    is_node = _NODE_TYPES
 
     def walk(node: cst.CSTNode) -> None:
         cls = type(node)
@@ -121,18 +159,16 @@ def visit_batched(module: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisito
         for method in found[0]:
             method(node)
         shape = shapes.get(cls)
-        if shape is None or (
-            shape.conditional
-            and any(_holds_children(getattr(node, name)) for name in shape.conditional)
-        ):
-            shape = _probe(node)
+        if shape is None or shape.conditional:
+            shape = _shape(node)
         for name in shape.fields:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                walk(value)
-            elif isinstance(value, (tuple, list)):
+            kind = type(value)
+            if kind is tuple or kind is list:
                 for child in value:
                     walk(child)
+            elif is_node.get(kind) or (kind not in is_node and _is_node(kind)):
+                walk(value)
         for method in found[1]:
             method(node)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from sqlsafe.traversal import FastVisitors, visit_batched, visitor_names
+from sqlsafe.traversal import FastVisitors, children, visit_batched, visitor_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,3 +132,21 @@ def test_attribute_hooks_keep_libcst_semantics() -> None:
     cst.visit_batched(module, [theirs])
     visit_batched(module, [ours])
     assert ours.seen == theirs.seen == ["args", "args", "spec"]
+
+
+class Every(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.nodes: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.nodes.append(node)
+        return True
+
+
+@pytest.mark.parametrize("source", _sources()[:12], ids=lambda source: source.split("\n")[1][:40])
+def test_children_are_libcsts_children(source: str) -> None:
+    every = Every()
+    cst.parse_module(source).visit(every)
+    for node in every.nodes:
+        assert [id(child) for child in children(node)] == [id(child) for child in node.children]
