@@ -28,6 +28,7 @@ import libcst as cst
 from sqlsafe.checks.base import FileContext, ModelFacts
 from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, dotted
 from sqlsafe.checks.sessions import SessionKind, is_sqlmodel_session, session_made_by
+from sqlsafe.traversal import children
 
 
 class Expiry(IntEnum):
@@ -517,7 +518,7 @@ class _Walker:
             if isinstance(node.value, cst.Name):
                 self.read(node, node.value.value, node.attr.value)
             return
-        for child in node.children:
+        for child in children(node):
             self.expression(child)
 
     def comprehension(

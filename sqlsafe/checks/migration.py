@@ -46,6 +46,7 @@ from sqlsafe.checks.lifetimes import (
 from sqlsafe.checks.names import ImportTable, dotted
 from sqlsafe.diagnostics import Applicability
 from sqlsafe.suppression import Suppressions
+from sqlsafe.traversal import children
 
 # The severest code a function's returns get is the code its callers are reported under.
 _SEVERITY = ("DETACH002", "DETACH001", "DETACH003")
@@ -146,7 +147,7 @@ def _statements(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
         elif isinstance(statement, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             yield from _statements(statement)
         elif isinstance(statement, cst.BaseCompoundStatement):
-            for child in statement.children:
+            for child in children(statement):
                 if isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement)):
                     yield from _statements(child)
                 elif isinstance(child, _CLAUSES):
@@ -433,7 +434,7 @@ class _Callers:
             node = stack.pop()
             if isinstance(node, cst.Name) and node.value in short:
                 names.append(node)
-            for child in node.children:
+            for child in children(node):
                 self.parents[id(child)] = node
                 stack.append(child)
         return names
@@ -512,7 +513,7 @@ def _assigned_names(node: cst.CSTNode) -> set[str]:
             found.add(target.value)
         elif isinstance(current, cst.AsName) and isinstance(current.name, cst.Name):
             found.add(current.name.value)
-        stack.extend(current.children)
+        stack.extend(children(current))
     return found
 
 
@@ -700,7 +701,7 @@ def _names_in(scope: cst.CSTNode, name: str) -> list[cst.Name]:
         if isinstance(node, (cst.Global, cst.Nonlocal)):
             found.extend(n.name for n in node.names if n.name.value == name)
             continue
-        stack.extend(node.children)
+        stack.extend(children(node))
     return found
 
 
@@ -871,7 +872,7 @@ def _indents(module: cst.Module) -> dict[int, str]:
             indent += node.indent if node.indent is not None else module.default_indent
             for statement in node.body:
                 found[id(statement)] = indent
-        for child in node.children:
+        for child in children(node):
             stack.append((child, indent))
     return found
 

@@ -9,6 +9,7 @@ import libcst as cst
 from sqlsafe.checks.base import FixPlan, Insert, Rule
 from sqlsafe.checks.lifetimes import Block, Expiry, Read, analyse, statements_after
 from sqlsafe.diagnostics import Applicability, FixAvailability
+from sqlsafe.traversal import children
 
 
 class ReadAfterSession(Rule):
@@ -149,7 +150,7 @@ def _defines(statement: cst.CSTNode) -> bool:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             return True
-        stack.extend(node.children)
+        stack.extend(children(node))
     return False
 
 
@@ -168,7 +169,7 @@ def _line_starts(statement: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from node.body
         elif isinstance(node, cst.If) and isinstance(node.orelse, cst.If):
             yield node.orelse  # `elif`
-        for child in node.children:
+        for child in children(node):
             if isinstance(child, _CLAUSES):
                 yield child
             stack.append(child)

@@ -36,6 +36,7 @@ from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace
 from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, TEXT, dotted
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability
+from sqlsafe.traversal import children
 
 Library = Literal["sqlmodel", "sqlalchemy", "text", "unresolved"]
 
@@ -302,7 +303,7 @@ class _ScopeBuilder:
     def names_in(self, node: Cst) -> Iterator[str]:
         if isinstance(node, cst.Name):
             yield node.value
-        for child in node.children:
+        for child in children(node):
             yield from self.names_in(child)
 
     # statements
@@ -386,7 +387,7 @@ class _ScopeBuilder:
                     self.expression(case.guard, case, None)
                 self.block(case.body)
         else:
-            for child in node.children:
+            for child in children(node):
                 self.statement(child)
 
     def small(self, node: Cst) -> None:
@@ -420,7 +421,7 @@ class _ScopeBuilder:
             for name in self.names_in(node.target):
                 self.define(name, "unknown", None)
         else:
-            for child in node.children:
+            for child in children(node):
                 self.expression(child, node, None)
 
     # expressions
@@ -461,7 +462,7 @@ class _ScopeBuilder:
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             return
         else:
-            for child in node.children:
+            for child in children(node):
                 self.expression(child, node, parent)
 
     def comprehension(
