@@ -71,7 +71,7 @@ def test_the_analysis_sees_the_returns_it_clears(sqlmodel_copy):
 
 
 def test_fixed_tutorials_still_pass_sqlmodel_tests(sqlmodel_copy, tmp_path):
-    for module in ("fastapi", "httpx", "dirty_equals", "coverage"):
+    for module in ("fastapi", "httpx", "dirty_equals", "coverage", "alembic"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"sqlmodel's test suite needs {module}")
     fixed = tmp_path / sqlmodel_copy.name
@@ -88,7 +88,19 @@ def test_fixed_tutorials_still_pass_sqlmodel_tests(sqlmodel_copy, tmp_path):
     # Where sqlmodel's conftest collects the coverage files of the tutorials it runs.
     (fixed / "coverage").mkdir(exist_ok=True)
     tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            # Regenerates sqlmodel's own source with jinja2 and black: nothing to do with
+            # the tutorials sqlsafe fixed, and two more dependencies to install.
+            "--deselect",
+            "tests/test_select_gen.py::test_select_gen",
+            "tests",
+        ],
         cwd=fixed,
         capture_output=True,
         text=True,
