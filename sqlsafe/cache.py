@@ -130,6 +130,11 @@ class RunCache:
         entry = self.store.slots.get(name)
         return entry.value if entry is not None and entry.key == key else None
 
+    def any_slot(self, name: str) -> Any | None:
+        """The value last kept under `name`, whatever its key (a guess to check)."""
+        entry = self.store.slots.get(name)
+        return entry.value if entry is not None else None
+
     def put_slot(self, name: str, key: str, value: Any) -> None:
         self.store.slots[name] = Entry(key, value, self.now)
         self.dirty = True

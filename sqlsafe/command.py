@@ -4,6 +4,7 @@ the project index, run the checks or fixes, and decide the report and the exit c
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import pickle
 import sys
@@ -18,9 +19,11 @@ from sqlsafe.diagnostics import Diagnostic
 from sqlsafe.files import discover, is_excluded, is_gitignored
 from sqlsafe.prefilter import mentions_orm
 from sqlsafe.report import FixMode, Report
-from sqlsafe.runner import Job, Mode, Options, Outcome, Run, io_error, run_jobs
+from sqlsafe.runner import POOL_THRESHOLD, Job, Mode, Options, Outcome, Run, io_error, run_jobs
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from sqlsafe.cache import RunCache
     from sqlsafe.checks.project import Index
     from sqlsafe.diagnostics import RuleMeta
@@ -138,8 +141,8 @@ class CheckCommand:
         cache = self._cache(mode)
         contents = _read(jobs, cache)
         run = Run(options)
-        indexed, plan = self._with_index(run, jobs, contents, cache)
-        results = self._check(run, jobs, contents, cache, indexed, plan)
+        indexed, plan, plan_key = self._with_index(run, jobs, contents, cache)
+        results = self._check(run, jobs, contents, cache, indexed, plan, plan_key)
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
         for result in results:
@@ -176,11 +179,12 @@ class CheckCommand:
 
     def _with_index(
         self, run: Run, jobs: list[Job], contents: dict[Path, str], cache: RunCache | None
-    ) -> tuple[_Indexed, _Plan]:
-        """The project index (from the cache when no indexed file changed), then the DETACH
-        plan over the run. Both come back unopened: a run that finds every file in the
-        cache needs neither the index (unpickling it costs more than the rest of such a
-        run) nor the plan (unpickling it imports libcst)."""
+    ) -> tuple[_Indexed, _Plan | None, str]:
+        """The project index (from the cache when no indexed file changed), and the DETACH
+        plan when the cache holds it for these files (None: it must be made), with the key
+        it is kept under. Both come back unopened: a run that finds every file in the cache
+        needs neither the index (unpickling it costs more than the rest of such a run) nor
+        the plan (unpickling it imports libcst)."""
         from sqlsafe.cache import build_id, digest, settings_key
 
         files = [job.path for job in jobs if job.text is None]
@@ -206,30 +210,41 @@ class CheckCommand:
             ),
         )  # fmt: skip
         cached = cache.slot("plan", plan_key) if cache is not None else None
-        if cached is not None:
-            return indexed, _Plan(*cached)
-        indexed.open(run)
-        plan = self._plan(run, jobs)
-        if cache is not None:
-            cache.put_slot("plan", plan_key, (plan.fingerprint, plan.names, plan.pickled))
-        return indexed, plan
+        return indexed, _Plan(*cached) if cached is not None else None, plan_key
 
     def _plan(self, run: Run, jobs: list[Job]) -> _Plan:
-        # DETACH fixes change what functions return: decide for the whole run, before any
-        # file is fixed, which functions are converted and where their callers are. A run in
-        # which no file mentions the ORM has nothing to plan (and need not import libcst).
+        """DETACH fixes change what functions return: decide for the whole run, before any
+        file is fixed, which functions are converted and where their callers are.
+
+        A function is a candidate only in a file that names the ORM or the index (the
+        pre-filter's promise, which the check of that file relies on too), so the planner
+        first sees only those files' text: it then parses a handful of files rather than
+        every file that mentions some `Session`. Callers need no such test, but they matter
+        only once a function is converted; then the planner runs again on every text."""
         texts = [_Text(job) for job in jobs]
-        if run.options.prefilter and not any(
-            mentions_orm(text.text or "", run.index_names) for text in texts
-        ):
-            return _Plan()
+        passing = [
+            not run.options.prefilter or mentions_orm(text.text or "", run.index_names)
+            for text in texts
+        ]
+        if not any(passing):
+            return _Plan()  # nothing to plan, and no libcst to import for it
         from sqlsafe.checks.migration_pass import plan_run
 
-        planned, converted = plan_run(run.index, texts)
+        planned, converted = plan_run(
+            run.index, [t.only(p) for t, p in zip(texts, passing, strict=True)]
+        )
+        if converted:
+            planned, converted = plan_run(run.index, texts)
         migration_plan = getattr(planned, "migration_plan", None)
         if migration_plan is None:
-            return _Plan(names=converted)
-        return _Plan(migration_plan.fingerprint(), converted, pickle.dumps(migration_plan))
+            return _Plan(names=converted, mentioned=converted)
+        functions = {*migration_plan.converted, *migration_plan.blocked}
+        return _Plan(
+            migration_plan.fingerprint(),
+            converted,
+            frozenset(name.rpartition(".")[2] for name in functions),
+            pickle.dumps(migration_plan),
+        )
 
     def _check(
         self,
@@ -238,48 +253,103 @@ class CheckCommand:
         contents: dict[Path, str],
         cache: RunCache | None,
         indexed: _Indexed,
-        plan: _Plan,
+        plan: _Plan | None,
+        plan_key: str,
     ) -> list[Outcome]:
         """Every job's outcome, in order: from the cache where its key is there, checked
-        (in parallel when there are enough) where not."""
+        (in parallel when there are enough) where not.
+
+        A plan that must be made is made in a forked process while the files are checked
+        against the plan of the last run (or an empty one): the planner parses the files
+        that may own sessions, and so does the check, so running them side by side keeps
+        both cores busy. Most runs plan what they planned before; when the plan differs,
+        only the files that name one of its functions are checked again."""
+        planner = None
+        if plan is None:
+            indexed.open(run)
+            previous = cache.any_slot("plan") if cache is not None else None
+            if len(jobs) >= POOL_THRESHOLD and _Planner.possible():
+                planner = _Planner(self, run, jobs)
+                plan = _Plan(*previous) if previous is not None else _Plan()
+            else:
+                plan = self._plan(run, jobs)
+                if cache is not None:
+                    cache.put_slot("plan", plan_key, plan.entry)
+        results: list[Outcome | None] = [None] * len(jobs)
+        keys = self._keys(run, jobs, contents, indexed, plan) if cache is not None else {}
+        if cache is not None:
+            for number, key in keys.items():
+                cached = cache.get(jobs[number].path, key)
+                if cached is not None:
+                    results[number] = _restored(jobs[number], cached)
+        fresh = [number for number, result in enumerate(results) if result is None]
+        self._run(run, jobs, fresh, results, indexed, plan)
+        if planner is not None:
+            made = planner.result()
+            if made.fingerprint != plan.fingerprint:
+                names = made.mentioned | plan.mentioned
+                again = [n for n, job in enumerate(jobs) if _mentions(job, names)]
+                self._run(run, jobs, again, results, indexed, made)
+                if cache is not None:
+                    keys = self._keys(run, jobs, contents, indexed, made)
+                fresh = list(range(len(jobs)))  # every key changed with the plan
+            if cache is not None:
+                cache.put_slot("plan", plan_key, made.entry)
+        if cache is not None:
+            for number in fresh:
+                result = results[number]
+                if result is not None and number in keys and _cacheable(result):
+                    cache.put(result.path, keys[number], _stored(result))
+            if not fresh:
+                cache.seen(job.path for job in jobs)
+        return [result for result in results if result is not None]
+
+    def _keys(
+        self,
+        run: Run,
+        jobs: list[Job],
+        contents: dict[Path, str],
+        indexed: _Indexed,
+        plan: _Plan,
+    ) -> dict[int, str]:
         from sqlsafe.cache import build_id, digest, settings_key
 
-        results: list[Outcome | None] = [None] * len(jobs)
-        keys: dict[int, str] = {}
-        if cache is not None:
-            options = repr(run.options)
-            for number, job in enumerate(jobs):
-                content = contents.get(job.path)
-                facts = indexed.facts.get(str(job.path))
-                if content is None or facts is None:
-                    continue
-                keys[number] = key = digest(
+        options = repr(run.options)
+        keys = {}
+        for number, job in enumerate(jobs):
+            content = contents.get(job.path)
+            facts = indexed.facts.get(str(job.path))
+            if content is not None and facts is not None:
+                keys[number] = digest(
                     build_id(), options, settings_key(job.settings), str(job.path),
                     job.display, content, facts, plan.fingerprint,
                 )  # fmt: skip
-                cached = cache.get(job.path, key)
-                if cached is not None:
-                    results[number] = _restored(job, cached)
-        pending = [number for number, result in enumerate(results) if result is None]
-        if pending:
-            from sqlsafe.progress import progress_bar
+        return keys
 
-            indexed.open(run)
-            run.index = plan.attach(run.index)
-            run.index_names |= plan.names
-            bar = progress_bar(len(pending), self.progress, self._started)
-            try:
-                checked = run_jobs(run, [jobs[n] for n in pending], self.jobs, bar)
-            finally:
-                if bar is not None:
-                    bar.close()
-            for number, result in zip(pending, checked, strict=True):
-                results[number] = result
-                if cache is not None and number in keys and _cacheable(result):
-                    cache.put(result.path, keys[number], _stored(result))
-        elif cache is not None:
-            cache.seen(job.path for job in jobs)
-        return [result for result in results if result is not None]
+    def _run(
+        self,
+        run: Run,
+        jobs: list[Job],
+        numbers: list[int],
+        results: list[Outcome | None],
+        indexed: _Indexed,
+        plan: _Plan,
+    ) -> None:
+        if not numbers:
+            return
+        from sqlsafe.progress import progress_bar
+
+        indexed.open(run)
+        run.index = plan.attach(run.index)
+        run.index_names |= plan.names
+        bar = progress_bar(len(numbers), self.progress, self._started)
+        try:
+            checked = run_jobs(run, [jobs[n] for n in numbers], self.jobs, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        for number, result in zip(numbers, checked, strict=True):
+            results[number] = result
 
     def _stdin_streams(self, outcome: CommandOutcome, results: list[Outcome]) -> None:
         outcome.stdin = True
@@ -390,14 +460,20 @@ def _read(jobs: list[Job], cache: RunCache | None) -> dict[Path, str]:
 class _Text:
     """A job as the DETACH planner reads it: with its text, so that it reads no file again."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, text: str | None = None, read: bool = True) -> None:
         self.path, self.display, self.settings = job.path, job.display, job.settings
-        self.text = job.text
-        if self.text is None:
+        self.job = job
+        self.text = text if not read else job.text
+        if read and self.text is None:
             try:
                 self.text = job.read().text
             except sources.SourceError:
                 self.text = None  # the planner reads it, and leaves it out as its check will
+
+    def only(self, passing: bool) -> _Text:
+        """This job, or one whose text holds nothing to plan (the planner still counts the
+        file as part of the run)."""
+        return self if passing else _Text(self.job, "", read=False)
 
 
 class _Indexed:
@@ -447,7 +523,14 @@ class _Plan:
 
     fingerprint: str = ""
     names: frozenset[str] = frozenset()
+    """Functions it converts: files that name one may hold callers to migrate."""
+    mentioned: frozenset[str] = frozenset()
+    """Every function it decides on: only files that name one can depend on it."""
     pickled: bytes | None = None
+
+    @property
+    def entry(self) -> tuple[str, frozenset[str], frozenset[str], bytes | None]:
+        return self.fingerprint, self.names, self.mentioned, self.pickled
 
     def attach(self, index: Index) -> Index:
         if self.pickled is None:
@@ -455,6 +538,62 @@ class _Plan:
         from sqlsafe.checks.migration import PlannedIndex
 
         return PlannedIndex(index, pickle.loads(self.pickled))
+
+
+_PLANNING: tuple[CheckCommand, Run, list[Job]] | None = None
+
+
+class _Planner:
+    """The DETACH plan, made in a forked process (no thread in this one: it forks the
+    workers next) and sent back through a pipe."""
+
+    def __init__(self, command: CheckCommand, run: Run, jobs: list[Job]) -> None:
+        global _PLANNING
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        _PLANNING = (command, run, jobs)
+        try:
+            self.process = context.Process(target=_plan_in_child, args=(sender,), daemon=True)
+            self.process.start()
+        finally:
+            _PLANNING = None
+        sender.close()
+        self.fallback = (command, run, jobs)
+
+    @staticmethod
+    def possible() -> bool:
+        return "fork" in multiprocessing.get_all_start_methods()
+
+    def result(self) -> _Plan:
+        try:
+            plan: _Plan = self.receiver.recv()
+        except (EOFError, OSError):
+            # The planner died (a bug in it, or memory): plan here, as without a planner.
+            command, run, jobs = self.fallback
+            plan = command._plan(run, jobs)
+        finally:
+            self.receiver.close()
+            self.process.join()
+        return plan
+
+
+def _plan_in_child(sender: Connection) -> None:
+    assert _PLANNING is not None
+    command, run, jobs = _PLANNING
+    sender.send(command._plan(run, jobs))
+    sender.close()
+
+
+def _mentions(job: Job, names: frozenset[str]) -> bool:
+    if not names:
+        return False
+    text = job.text
+    if text is None:
+        try:
+            text = job.read().text
+        except sources.SourceError:
+            return False
+    return any(name in text for name in names)
 
 
 def _cacheable(outcome: Outcome) -> bool:
