@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlsafe.checks.base import Rule
+    from sqlsafe.checks.project import Index
 
 LIBRARIES = ("sqlmodel", "sqlalchemy")
 
@@ -30,10 +31,11 @@ def mentions_orm(text: str, names: Iterable[str]) -> bool:
     return any(name in text for name in names)
 
 
-def triggered(rules: Sequence[type[Rule]], text: str) -> tuple[type[Rule], ...]:
+def triggered(rules: Sequence[type[Rule]], text: str, index: Index) -> tuple[type[Rule], ...]:
     """The rules that could report something in `text`."""
-    return tuple(
-        rule
-        for rule in rules
-        if rule.triggers is None or any(trigger in text for trigger in rule.triggers)
-    )
+    found = []
+    for rule in rules:
+        triggers = rule.triggers_for(index)
+        if triggers is None or any(trigger in text for trigger in triggers):
+            found.append(rule)
+    return tuple(found)

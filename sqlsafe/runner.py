@@ -206,7 +206,7 @@ class Run:
     def _triggered(self, selection: RuleSelection, text: str) -> tuple[type[Rule], ...]:
         if not self.options.prefilter:
             return selection.rules
-        return triggered(selection.rules, text)
+        return triggered(selection.rules, text, self.index)
 
     def process(self, job: Job) -> Outcome:
         outcome = Outcome(job.path)

@@ -111,6 +111,12 @@ class Rule(FastVisitors):
     on, say): the runner parses a file for this rule only if one occurs in its text
     (`sqlsafe.prefilter`). None promises nothing."""
 
+    @classmethod
+    def triggers_for(cls, index: Index) -> tuple[str, ...] | None:
+        """`triggers` in a project: a rule that keys on names the index knows (the project's
+        session factories, say) adds them here."""
+        return cls.triggers
+
     def __init__(self, context: FileContext) -> None:
         super().__init__()
         self.context = context

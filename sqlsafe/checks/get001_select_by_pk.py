@@ -153,6 +153,7 @@ class SelectByPrimaryKey(Rule):
     summary = "Lookup by primary key written as a query; use `Session.get()`"
     severity = Severity.WARNING
     fix_availability = FixAvailability.SOMETIMES
+    triggers = (*statements.RESULT_TRIGGERS, "query")
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -25,7 +25,7 @@ from enum import Enum, IntEnum
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext, ModelFacts
+from sqlsafe.checks.base import FileContext, Index, ModelFacts
 from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, dotted
 from sqlsafe.checks.sessions import SessionKind, is_sqlmodel_session, session_made_by
 from sqlsafe.traversal import children
@@ -176,6 +176,17 @@ _PASS_THROUGH = frozenset(
         "unique",
     }
 )
+
+
+# What a file must spell to own a session (`session_made_by`): a session class or maker
+# (`Session`, `AsyncSession`, `sessionmaker`, `async_session`...) or `factory.begin()`.
+SESSION_TRIGGERS = ("ession", "begin")
+
+
+def session_triggers(index: Index) -> tuple[str, ...]:
+    """The textual promise of the rules about owned sessions (`Rule.triggers`): the words
+    above, or the name of one of the project's session factories, whatever it is called."""
+    return (*SESSION_TRIGGERS, *sorted(getattr(index, "factory_names", ())))
 
 
 def analyse(context: FileContext, function: cst.FunctionDef | None) -> Analysis:

@@ -34,6 +34,7 @@ from sqlsafe.checks.base import (
     Rule,
 )
 from sqlsafe.checks.lifetimes import (
+    SESSION_TRIGGERS,
     Analysis,
     Expiry,
     ReturnSite,
@@ -41,6 +42,7 @@ from sqlsafe.checks.lifetimes import (
     Verdict,
     analyse,
     iter_functions,
+    session_triggers,
     verdict,
 )
 from sqlsafe.checks.names import ImportTable, dotted
@@ -736,6 +738,15 @@ class ReturnsRule(Rule):
     """What DETACH001-003 share: report flagged returns of this rule's code, with the
     conversion when the plan converts the function, and the call sites of converted
     functions whose worst code is this rule's."""
+
+    triggers = SESSION_TRIGGERS
+
+    @classmethod
+    def triggers_for(cls, index: Index) -> tuple[str, ...]:
+        # A caller of a converted function owns no session: it names the function.
+        plan = getattr(index, "migration_plan", None)
+        converted = plan.names() if plan is not None else frozenset()
+        return (*session_triggers(index), *sorted(converted))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         candidate = candidates(self.context).get(node)

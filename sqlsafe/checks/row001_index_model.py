@@ -86,6 +86,7 @@ class IndexModelResult(Rule):
     summary = "`[0]` on a query result that is a model instance, not a Row"
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
+    triggers = statements.RESULT_TRIGGERS
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

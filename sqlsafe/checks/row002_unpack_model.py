@@ -76,6 +76,7 @@ class UnpackModelResult(Rule):
     summary = "A model query result unpacked or indexed as a one-element Row"
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
+    triggers = statements.RESULT_TRIGGERS
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if not statements.is_index_zero(node):

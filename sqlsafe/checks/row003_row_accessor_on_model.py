@@ -87,6 +87,7 @@ class RowAccessorOnModel(Rule):
     summary = "Row or Result API used on a model instance or a ScalarResult"
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
+    triggers = statements.RESULT_TRIGGERS
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value

@@ -72,6 +72,7 @@ class RowAsModel(Rule):
     summary = "A Row holding one model used as the model"
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
+    triggers = statements.RESULT_TRIGGERS
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value

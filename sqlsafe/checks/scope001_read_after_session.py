@@ -6,8 +6,16 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from sqlsafe.checks.base import FixPlan, Insert, Rule
-from sqlsafe.checks.lifetimes import Block, Expiry, Read, analyse, statements_after
+from sqlsafe.checks.base import FixPlan, Index, Insert, Rule
+from sqlsafe.checks.lifetimes import (
+    SESSION_TRIGGERS,
+    Block,
+    Expiry,
+    Read,
+    analyse,
+    session_triggers,
+    statements_after,
+)
 from sqlsafe.diagnostics import Applicability, FixAvailability
 from sqlsafe.traversal import children
 
@@ -69,6 +77,11 @@ class ReadAfterSession(Rule):
     name = "read-after-session-close"
     summary = "Attribute read of an ORM instance that its closed or async session cannot load"
     fix_availability = FixAvailability.SOMETIMES
+    triggers = SESSION_TRIGGERS
+
+    @classmethod
+    def triggers_for(cls, index: Index) -> tuple[str, ...]:
+        return session_triggers(index)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._report(None)

@@ -58,6 +58,7 @@ class ExecPositionalParams(Rule):
     summary = "Parameters passed positionally to `Session.exec()`"
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
+    triggers = ("exec",)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -82,6 +82,9 @@ SCALAR_METHODS = frozenset({"scalar", "scalar_one", "scalar_one_or_none"})
 LIST_METHODS = frozenset({"all", "fetchall", "fetchmany"})
 SAME_RESULT_METHODS = frozenset({"unique", "yield_per"})
 SESSION_METHODS = frozenset({"exec", "execute", "scalars", "scalar"})
+# What a file must spell for a statement to run through a session (SESSION_METHODS): the
+# textual promise of the rules about results (`Rule.triggers`).
+RESULT_TRIGGERS = ("exec", "scalar")
 # Everything a Row has besides its keys (`sqlalchemy.engine.Row`, SQLAlchemy 1.4-2.1).
 ROW_PUBLIC_API = frozenset({"count", "index", "t", "tuple"})
 # What a ScalarResult lacks that a Result has (checked in tests/checks/test_statements.py).

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from sqlsafe.checks import registry
+from sqlsafe.checks.project import EmptyIndex
 from sqlsafe.command import CheckCommand
 from sqlsafe.config import Resolver
 from sqlsafe.prefilter import mentions_orm, triggered
@@ -60,6 +61,10 @@ def test_libraries_and_index_names_let_a_file_through() -> None:
 class _Rule:
     triggers: tuple[str, ...] | None = None
 
+    @classmethod
+    def triggers_for(cls, index: object) -> tuple[str, ...] | None:
+        return cls.triggers
+
 
 class KeysOnExec(_Rule):
     triggers = ("exec", "scalar")
@@ -70,16 +75,36 @@ class PromisesNothing(_Rule):
 
 
 def test_rules_without_their_triggers_are_left_out() -> None:
-    rules = (KeysOnExec, PromisesNothing)
-    assert triggered(rules, "session.exec(stmt)") == rules  # type: ignore[arg-type]
-    assert triggered(rules, "session.scalars(stmt)") == rules  # type: ignore[arg-type]
-    assert triggered(rules, "session.get(User, 1)") == (PromisesNothing,)  # type: ignore[arg-type]
-    assert triggered((KeysOnExec,), "print()") == ()  # type: ignore[arg-type]
+    rules: tuple = (KeysOnExec, PromisesNothing)
+    index = EmptyIndex()
+    assert triggered(rules, "session.exec(stmt)", index) == rules
+    assert triggered(rules, "session.scalars(stmt)", index) == rules
+    assert triggered(rules, "session.get(User, 1)", index) == (PromisesNothing,)
+    assert triggered((KeysOnExec,), "print()", index) == ()
+
+
+def test_session_rules_key_on_the_projects_factories_and_the_plan(tmp_path: Path) -> None:
+    from sqlsafe.checks.lifetimes import Shape
+    from sqlsafe.checks.migration import Plan, PlannedIndex, Target
+    from sqlsafe.index import build_index
+
+    (tmp_path / "db.py").write_text(
+        "from sqlalchemy.orm import sessionmaker\nget_db = sessionmaker()\n"
+    )
+    index = build_index([tmp_path / "db.py"], [tmp_path])
+    owner = "from db import get_db\nwith get_db() as db:\n    pass\n"
+    detach, scope = registry.load("DETACH001"), registry.load("SCOPE001")
+    assert triggered((detach, scope), owner, EmptyIndex()) == ()
+    assert triggered((detach, scope), owner, index) == (detach, scope)
+
+    plan = Plan({"app.load": Target("app.load", "DETACH001", Shape.ONE, None, False, "app:3")})
+    caller = "from app import load\nprint(load().name)\n"
+    assert triggered((detach, scope), caller, PlannedIndex(index, plan)) == (detach,)
 
 
 def test_declared_triggers_are_words_not_patterns() -> None:
     for code in registry.CODES:
-        triggers = registry.load(code).triggers
+        triggers = registry.load(code).triggers_for(EmptyIndex())
         assert triggers is None or (
             triggers and all(isinstance(t, str) and t.strip() == t != "" for t in triggers)
         ), code
@@ -146,7 +171,9 @@ def test_no_libcst_when_no_file_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["sqlmodel", "fastapi-users-db-sqlmodel", "zenml"])
+@pytest.mark.parametrize(
+    "name", ["sqlmodel", "fastapi-users-db-sqlmodel", "zenml", "apache-airflow-core"]
+)
 def test_corpus_reports_the_same(name: str, tmp_path: Path) -> None:
     from benchmarks.corpora import fetch
 
@@ -180,7 +207,7 @@ class Spy:
         found = {d.code for d in diagnostics if d.is_rule}
         if not found:
             return
-        kept = {rule.code for rule in triggered(rules, text)}
+        kept = {rule.code for rule in triggered(rules, text, index)}
         if found - kept:
             self.broken.append(f"{sorted(found - kept)} lack their triggers in:\n{text}")
         names = _index_names(index)
