@@ -230,3 +230,30 @@ def test_the_store_survives_a_round_trip(tmp_path: Path) -> None:
     assert again.get(tmp_path / "a.py", "other") is None
     assert again.slot("index", "k") == b"bytes"
     assert pickle.loads(again.path.read_bytes()).files
+
+
+def test_a_plan_made_beside_the_checks_reports_what_a_plan_made_first_does(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DETACH plan of a run with enough files is made in a forked process while the files
+    are checked against the previous plan; the example app's plan converts functions, so the
+    files that name them are checked again."""
+    from sqlsafe.runner import POOL_THRESHOLD
+
+    for number in range(POOL_THRESHOLD):
+        (project / f"filler_{number}.py").write_text(f"VALUE_{number} = {number}\n")
+
+    def diagnostics(use_cache: bool) -> list[tuple[object, ...]]:
+        resolver = Resolver(cwd=project, config_file=None, isolated=False, overrides={}, cli={})
+        command = CheckCommand(
+            resolver=resolver, base=resolver.for_path(project), paths=[project], use_cache=use_cache
+        )
+        found = command.run().report.diagnostics
+        return [(d.path, d.code, d.start, d.message, d.fix) for d in found]
+
+    beside = diagnostics(use_cache=False)
+    cold, warm = diagnostics(use_cache=True), diagnostics(use_cache=True)
+    monkeypatch.setattr(command_module._Planner, "possible", staticmethod(lambda: False))
+    first = diagnostics(use_cache=False)
+    assert any(code.startswith("DETACH") for _, code, *_ in first)
+    assert beside == first == cold == warm
