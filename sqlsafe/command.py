@@ -4,7 +4,6 @@ the project index, run the checks or fixes, and decide the report and the exit c
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import pickle
 import sys
@@ -549,6 +548,8 @@ class _Planner:
 
     def __init__(self, command: CheckCommand, run: Run, jobs: list[Job]) -> None:
         global _PLANNING
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
         _PLANNING = (command, run, jobs)
@@ -562,6 +563,8 @@ class _Planner:
 
     @staticmethod
     def possible() -> bool:
+        import multiprocessing
+
         return "fork" in multiprocessing.get_all_start_methods()
 
     def result(self) -> _Plan:

@@ -6,11 +6,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import gc
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -328,6 +326,10 @@ def run_jobs(
         return [outcome for outcome in results if outcome is not None]
     _warm_parser()
     _ACTIVE = (run, jobs)
+    # Imported here: a run that finds everything in the cache never starts a pool.
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     context = multiprocessing.get_context("fork")
     # Objects alive now are shared with the workers copy-on-write: the collector must not
     # touch (and so copy) them in every worker.
@@ -410,4 +412,6 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _start_methods() -> list[str]:
+    import multiprocessing
+
     return multiprocessing.get_all_start_methods()
