@@ -26,7 +26,7 @@ from sqlsafe.diagnostics import (
 from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
 from sqlsafe.locator import Locator
 from sqlsafe.selection import RuleSelection
-from sqlsafe.traversal import FastVisitors, visit_batched
+from sqlsafe.traversal import FastVisitors, code_positions, visit_batched
 
 MAX_FIX_ITERATIONS = 100
 
@@ -111,9 +111,10 @@ def check_source(
         return CheckResult(diagnostics)
 
     locator = Locator(text)
-    positions = (wrapper or MetadataWrapper(module, unsafe_skip_copy=True)).resolve(
-        PositionProvider
-    )
+    if wrapper is not None and PositionProvider in dependencies:
+        positions = wrapper.resolve(PositionProvider)
+    else:
+        positions = code_positions(module)
     for finding in findings:
         where = positions[finding.node]
         rule_class = finding.rule
