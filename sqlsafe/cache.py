@@ -96,6 +96,8 @@ class Store:
     """Run-wide values (the index, the DETACH plan, rule documentation), one per name."""
     contents: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
     """path -> (size, mtime_ns, inode, when it was read in ns, hash of its bytes)."""
+    marks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
+    """(kind, path) -> (key, flag): a yes/no fact about a file, kept while its key holds."""
 
 
 class RunCache:
@@ -139,6 +141,14 @@ class RunCache:
         self.store.slots[name] = Entry(key, value, self.now)
         self.dirty = True
 
+    def mark(self, kind: str, path: Path, key: str) -> bool | None:
+        known = self.store.marks.get((kind, str(path)))
+        return known[1] if known is not None and known[0] == key else None
+
+    def put_mark(self, kind: str, path: Path, key: str, flag: bool) -> None:
+        self.store.marks[(kind, str(path))] = (key, flag)
+        self.dirty = True
+
     def content(self, path: Path, stat: os.stat_result) -> str | None:
         """The hash of the file's bytes as an earlier run read them, if the file has not
         been touched since: what git's index does, to know without reading it. A file
@@ -174,6 +184,7 @@ class RunCache:
         self.store.contents = {
             p: c for p, c in self.store.contents.items() if p in self.store.files
         }
+        self.store.marks = {k: m for k, m in self.store.marks.items() if k[1] in self.store.files}
         try:
             _prepare(self.directory, self.path.parent)
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -140,8 +140,8 @@ class CheckCommand:
         cache = self._cache(mode)
         contents = _read(jobs, cache)
         run = Run(options)
-        indexed, plan, plan_key = self._with_index(run, jobs, contents, cache)
-        results = self._check(run, jobs, contents, cache, indexed, plan, plan_key)
+        indexed, plan = self._with_index(run, jobs, contents, cache)
+        results = self._check(run, jobs, contents, cache, indexed, plan)
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
         for result in results:
@@ -178,13 +178,13 @@ class CheckCommand:
 
     def _with_index(
         self, run: Run, jobs: list[Job], contents: dict[Path, str], cache: RunCache | None
-    ) -> tuple[_Indexed, _Plan | None, str]:
+    ) -> tuple[_Indexed, _Plan | None]:
         """The project index (from the cache when no indexed file changed), and the DETACH
-        plan when the cache holds it for these files (None: it must be made), with the key
-        it is kept under. Both come back unopened: a run that finds every file in the cache
+        plan when the cache holds it for these files (None: it must be made). Both come
+        back unopened: a run that finds every file in the cache
         needs neither the index (unpickling it costs more than the rest of such a run) nor
         the plan (unpickling it imports libcst)."""
-        from sqlsafe.cache import build_id, digest, settings_key
+        from sqlsafe.cache import build_id, digest
 
         files = [job.path for job in jobs if job.text is None]
         roots = self.base.src_roots()
@@ -201,15 +201,51 @@ class CheckCommand:
             if cache is not None:
                 cache.put_slot("index", key, indexed)
 
-        plan_key = digest(
-            "plan", build_id(), indexed.fingerprint,
-            *(
-                f"{job.path}={job.display}={settings_key(job.settings)}={contents.get(job.path)}"
-                for job in jobs
-            ),
-        )  # fmt: skip
-        cached = cache.slot("plan", plan_key) if cache is not None else None
-        return indexed, _Plan(*cached) if cached is not None else None, plan_key
+        previous = cache.any_slot("plan") if cache is not None else None
+        if cache is None or previous is None:
+            return indexed, None
+        key = self._plan_key(jobs, contents, indexed, cache, _Plan(*previous))
+        cached = cache.slot("plan", key)
+        return indexed, _Plan(*cached) if cached is not None else None
+
+    def _plan_key(
+        self,
+        jobs: list[Job],
+        contents: dict[Path, str],
+        indexed: _Indexed,
+        cache: RunCache,
+        plan: _Plan,
+    ) -> str:
+        """What `plan` depends on: every file's place in the run, and the text of the files
+        that can hold a function it decides on. While it converts nothing, those are the
+        files that may own a session (what the planner parses); once it converts a
+        function, every file may hold a caller, and every text counts."""
+        from sqlsafe.cache import build_id, digest, settings_key
+
+        everything = bool(plan.names)
+        parts = [f"everything={everything}"]
+        for job in jobs:
+            content = contents.get(job.path)
+            if not everything and content is not None:
+                content = content if self._may_plan(job, content, indexed, cache) else "-"
+            parts.append(f"{job.path}={job.display}={settings_key(job.settings)}={content}")
+        return digest("plan", build_id(), indexed.fingerprint, *parts)
+
+    def _may_plan(self, job: Job, content: str, indexed: _Indexed, cache: RunCache) -> bool:
+        """Whether the planner looks into this file: it passes the pre-filter (the planner
+        sees no other text, see `_plan`) and may own a session, as the planner decides it.
+        Kept per file and content, so that unchanged files are not read for it."""
+        key = f"{content}:{indexed.fingerprint}"
+        known = cache.mark("plan", job.path, key)
+        if known is not None:
+            return known
+        try:
+            text = job.read().text
+        except sources.SourceError:
+            text = ""
+        may = mentions_orm(text, indexed.names) and _owns_sessions(text, indexed.factories)
+        cache.put_mark("plan", job.path, key, may)
+        return may
 
     def _plan(self, run: Run, jobs: list[Job]) -> _Plan:
         """DETACH fixes change what functions return: decide for the whole run, before any
@@ -253,7 +289,6 @@ class CheckCommand:
         cache: RunCache | None,
         indexed: _Indexed,
         plan: _Plan | None,
-        plan_key: str,
     ) -> list[Outcome]:
         """Every job's outcome, in order: from the cache where its key is there, checked
         (in parallel when there are enough) where not.
@@ -273,7 +308,9 @@ class CheckCommand:
             else:
                 plan = self._plan(run, jobs)
                 if cache is not None:
-                    cache.put_slot("plan", plan_key, plan.entry)
+                    cache.put_slot(
+                        "plan", self._plan_key(jobs, contents, indexed, cache, plan), plan.entry
+                    )
         results: list[Outcome | None] = [None] * len(jobs)
         keys = self._keys(run, jobs, contents, indexed, plan) if cache is not None else {}
         if cache is not None:
@@ -293,7 +330,8 @@ class CheckCommand:
                     keys = self._keys(run, jobs, contents, indexed, made)
                 fresh = list(range(len(jobs)))  # every key changed with the plan
             if cache is not None:
-                cache.put_slot("plan", plan_key, made.entry)
+                key = self._plan_key(jobs, contents, indexed, cache, made)
+                cache.put_slot("plan", key, made.entry)
         if cache is not None:
             for number in fresh:
                 result = results[number]
@@ -479,9 +517,20 @@ class _Indexed:
     """The project index with what a run needs before it knows whether to open it: its
     fingerprint and each file's cache-key facts (`fingerprint_of` the modules it imports)."""
 
-    def __init__(self, fingerprint: str, facts: dict[str, str], pickled: bytes) -> None:
+    def __init__(
+        self,
+        fingerprint: str,
+        facts: dict[str, str],
+        factories: frozenset[str],
+        names: frozenset[str],
+        pickled: bytes,
+    ) -> None:
         self.fingerprint = fingerprint
         self.facts = facts
+        self.factories = factories
+        """Plain names of the project's session factories."""
+        self.names = names
+        """What the pre-filter looks for besides the ORM's own modules."""
         self.pickled = pickled
         self._index: ProjectIndex | None = None
 
@@ -494,15 +543,19 @@ class _Indexed:
         for job in jobs:
             module = modules.get(job.path) or module_name(job.path, job.settings.src_roots())
             facts[str(job.path)] = index.fingerprint_of(index.dependencies(module))
-        indexed = cls(index.fingerprint(), facts, pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
+        names = index.model_names | index.factory_names | index.alias_names
+        pickled = pickle.dumps(index, pickle.HIGHEST_PROTOCOL)
+        indexed = cls(index.fingerprint(), facts, index.factory_names, names, pickled)
         indexed._index = index
         return indexed
 
-    def __getstate__(self) -> tuple[str, dict[str, str], bytes]:
-        return self.fingerprint, self.facts, self.pickled
+    def __getstate__(self) -> tuple[object, ...]:
+        return self.fingerprint, self.facts, self.factories, self.names, self.pickled
 
-    def __setstate__(self, state: tuple[str, dict[str, str], bytes]) -> None:
-        self.fingerprint, self.facts, self.pickled = state
+    def __setstate__(
+        self, state: tuple[str, dict[str, str], frozenset[str], frozenset[str], bytes]
+    ) -> None:
+        self.fingerprint, self.facts, self.factories, self.names, self.pickled = state
         self._index = None
 
     def open(self, run: Run) -> None:
@@ -585,6 +638,14 @@ def _plan_in_child(sender: Connection) -> None:
     command, run, jobs = _PLANNING
     sender.send(command._plan(run, jobs))
     sender.close()
+
+
+def _owns_sessions(text: str, factories: frozenset[str]) -> bool:
+    """The DETACH planner's own test of a file (imported only for files that pass the
+    pre-filter, which are checked, so libcst is loaded for them anyway)."""
+    from sqlsafe.checks.migration import Unit
+
+    return Unit(lambda: None, "", text, owners=factories).may_own_sessions()
 
 
 def _mentions(job: Job, names: frozenset[str]) -> bool:

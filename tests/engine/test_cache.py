@@ -257,3 +257,40 @@ def test_a_plan_made_beside_the_checks_reports_what_a_plan_made_first_does(
     first = diagnostics(use_cache=False)
     assert any(code.startswith("DETACH") for _, code, *_ in first)
     assert beside == first == cold == warm
+
+
+def test_the_plan_is_made_again_only_when_a_file_it_reads_changes(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    original = CheckCommand._plan
+
+    def counted(self, run, jobs):  # type: ignore[no-untyped-def]
+        made.append(1)
+        return original(self, run, jobs)
+
+    monkeypatch.setattr(CheckCommand, "_plan", counted)
+    # The example app's plan converts functions: every file may then hold a caller.
+    shutil.rmtree(project / "otp_app")
+    age(project)
+    checked(project, monkeypatch)
+    checked(project, monkeypatch)
+    assert len(made) == 1
+
+    # A file that owns no session: the planner never reads it.
+    models = project / "app" / "models.py"
+    models.write_text(models.read_text() + "# a comment\n")
+    assert checked(project, monkeypatch) == ["app/models.py"]
+    assert len(made) == 1
+
+    # A new function returning an instance from a session it owns: a new DETACH candidate.
+    unrelated = project / "app" / "unrelated.py"
+    unrelated.write_text(
+        UNRELATED + "\n\ndef hero(engine):\n"
+        "    from app.models import Hero\n"
+        "    with Session(engine) as session:\n"
+        "        return session.get(Hero, 1)\n"
+    )
+    checked(project, monkeypatch)
+    assert len(made) == 2
+    assert sqlsafe(project) == sqlsafe(project, "--no-cache")
