@@ -248,6 +248,32 @@ def test_gitignore_respected_inside_a_repository(project):
     assert len(unignored.stdout.decode().splitlines()) == 2
 
 
+def test_named_folder_is_checked_like_ruff_does(project):
+    """Ruff walks a folder it is given even when .gitignore or an exclude covers the folder
+    itself; a pattern for its contents (`globbed/**`) still applies, and `--force-exclude`
+    drops a folder its excludes cover (measured with ruff 0.17.5)."""
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    (project / ".gitignore").write_text("ignored/\nglobbed/**\n")
+    (project / "pyproject.toml").write_text('[tool.sqlsafe]\nextend-exclude = ["generated"]\n')
+    for folder in ("ignored", "ignored/deep", "globbed", "generated"):
+        (project / folder).mkdir()
+        shutil.copy(project / "app.py", project / folder / "x.py")
+
+    def shown(*args: str) -> list[str]:
+        out = sqlsafe("check", "--show-files", *args, cwd=project).stdout.decode()
+        return [str(Path(line).relative_to(project)) for line in out.splitlines()]
+
+    assert shown() == ["app.py"]
+    assert shown("ignored") == ["ignored/deep/x.py", "ignored/x.py"]
+    assert shown("globbed") == []
+    assert shown("generated") == ["generated/x.py"]
+    assert shown("--force-exclude", "generated", "ignored") == [
+        "ignored/deep/x.py",
+        "ignored/x.py",
+    ]
+    assert shown("--force-exclude", "ignored/x.py") == []
+
+
 def test_config_override_and_isolated(project):
     (project / "sqlsafe.toml").write_text('[lint]\nignore = ["SQL001"]\n')
     assert sqlsafe("check", cwd=project).returncode == 0
