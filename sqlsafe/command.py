@@ -21,8 +21,6 @@ from sqlsafe.report import FixMode, Report
 from sqlsafe.runner import POOL_THRESHOLD, Job, Mode, Options, Outcome, Run, io_error, run_jobs
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
     from sqlsafe.cache import RunCache
     from sqlsafe.checks.project import Index
     from sqlsafe.diagnostics import RuleMeta
@@ -247,15 +245,19 @@ class CheckCommand:
         cache.put_mark("plan", job.path, key, may)
         return may
 
-    def _plan(self, run: Run, jobs: list[Job]) -> _Plan:
-        """DETACH fixes change what functions return: decide for the whole run, before any
-        file is fixed, which functions are converted and where their callers are.
+    def _plan(
+        self, run: Run, jobs: list[Job], facts: dict[Path, dict[str, object]] | None = None
+    ) -> _Plan:
+        """DETACH fixes change what functions return: decide for the whole run which
+        functions are converted and where their callers are.
 
         A function is a candidate only in a file that names the ORM or the index (the
         pre-filter's promise, which the check of that file relies on too), so the planner
         first sees only those files' text: it then parses a handful of files rather than
-        every file that mentions some `Session`. Callers need no such test, but they matter
-        only once a function is converted; then the planner runs again on every text."""
+        every file that mentions some `Session`. With `facts`, the run facts of every
+        file's check, it parses none of them for that. Callers need no such test, but they
+        matter only once a function is converted; then the planner runs again on every
+        text."""
         texts = [_Text(job) for job in jobs]
         passing = [
             not run.options.prefilter or mentions_orm(text.text or "", run.index_names)
@@ -266,10 +268,10 @@ class CheckCommand:
         from sqlsafe.checks.migration_pass import plan_run
 
         planned, converted = plan_run(
-            run.index, [t.only(p) for t, p in zip(texts, passing, strict=True)]
+            run.index, [t.only(p) for t, p in zip(texts, passing, strict=True)], facts
         )
         if converted:
-            planned, converted = plan_run(run.index, texts)
+            planned, converted = plan_run(run.index, texts, facts)
         migration_plan = getattr(planned, "migration_plan", None)
         if migration_plan is None:
             return _Plan(names=converted, mentioned=converted)
@@ -293,17 +295,17 @@ class CheckCommand:
         """Every job's outcome, in order: from the cache where its key is there, checked
         (in parallel when there are enough) where not.
 
-        A plan that must be made is made in a forked process while the files are checked
-        against the plan of the last run (or an empty one): the planner parses the files
-        that may own sessions, and so does the check, so running them side by side keeps
-        both cores busy. Most runs plan what they planned before; when the plan differs,
-        only the files that name one of its functions are checked again."""
-        planner = None
+        In a run of many files, a plan that must be made is made after the files are
+        checked against the plan of the last run (or an empty one), from the candidates
+        each check told (`Outcome.facts`): no file is parsed for the plan twice. Most runs
+        plan what they planned before; when the plan differs, only the files that name one
+        of its functions are checked again."""
+        deferred = False
         if plan is None:
             indexed.open(run)
             previous = cache.any_slot("plan") if cache is not None else None
-            if len(jobs) >= POOL_THRESHOLD and _Planner.possible():
-                planner = _Planner(self, run, jobs)
+            if len(jobs) >= POOL_THRESHOLD:
+                deferred = True
                 plan = _Plan(*previous) if previous is not None else _Plan()
             else:
                 plan = self._plan(run, jobs)
@@ -320,8 +322,9 @@ class CheckCommand:
                     results[number] = _restored(jobs[number], cached)
         fresh = [number for number, result in enumerate(results) if result is None]
         self._run(run, jobs, fresh, results, indexed, plan)
-        if planner is not None:
-            made = planner.result()
+        if deferred:
+            facts = {jobs[n].path: r.facts for n, r in enumerate(results) if r is not None}
+            made = self._plan(run, jobs, facts)
             if made.fingerprint != plan.fingerprint:
                 names = made.mentioned | plan.mentioned
                 again = [n for n, job in enumerate(jobs) if _mentions(job, names)]
@@ -592,54 +595,6 @@ class _Plan:
         return PlannedIndex(index, pickle.loads(self.pickled))
 
 
-_PLANNING: tuple[CheckCommand, Run, list[Job]] | None = None
-
-
-class _Planner:
-    """The DETACH plan, made in a forked process (no thread in this one: it forks the
-    workers next) and sent back through a pipe."""
-
-    def __init__(self, command: CheckCommand, run: Run, jobs: list[Job]) -> None:
-        global _PLANNING
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        self.receiver, sender = context.Pipe(duplex=False)
-        _PLANNING = (command, run, jobs)
-        try:
-            self.process = context.Process(target=_plan_in_child, args=(sender,), daemon=True)
-            self.process.start()
-        finally:
-            _PLANNING = None
-        sender.close()
-        self.fallback = (command, run, jobs)
-
-    @staticmethod
-    def possible() -> bool:
-        import multiprocessing
-
-        return "fork" in multiprocessing.get_all_start_methods()
-
-    def result(self) -> _Plan:
-        try:
-            plan: _Plan = self.receiver.recv()
-        except (EOFError, OSError):
-            # The planner died (a bug in it, or memory): plan here, as without a planner.
-            command, run, jobs = self.fallback
-            plan = command._plan(run, jobs)
-        finally:
-            self.receiver.close()
-            self.process.join()
-        return plan
-
-
-def _plan_in_child(sender: Connection) -> None:
-    assert _PLANNING is not None
-    command, run, jobs = _PLANNING
-    sender.send(command._plan(run, jobs))
-    sender.close()
-
-
 def _owns_sessions(text: str, factories: frozenset[str]) -> bool:
     """The DETACH planner's own test of a file (imported only for files that pass the
     pre-filter, which are checked, so libcst is loaded for them anyway)."""
@@ -666,12 +621,12 @@ def _cacheable(outcome: Outcome) -> bool:
 
 
 def _stored(outcome: Outcome) -> tuple[object, ...]:
-    return (outcome.diagnostics, outcome.warnings)
+    return (outcome.diagnostics, outcome.warnings, outcome.facts)
 
 
-def _restored(job: Job, stored: tuple[list[Diagnostic], list[str]]) -> Outcome:
-    diagnostics, warnings = stored
-    outcome = Outcome(job.path, list(diagnostics), warnings=list(warnings))
+def _restored(job: Job, stored: tuple[list[Diagnostic], list[str], dict[str, object]]) -> Outcome:
+    diagnostics, warnings, facts = stored
+    outcome = Outcome(job.path, list(diagnostics), warnings=list(warnings), facts=facts)
     # The text is for the report's code frames: decoded only for files that get one. A file
     # that cannot be decoded was reported as such, without a frame, when it was checked.
     if diagnostics:

@@ -35,6 +35,8 @@ MAX_FIX_ITERATIONS = 100
 class CheckResult:
     diagnostics: list[Diagnostic]
     warnings: list[str] = field(default_factory=list)
+    facts: dict[str, object] = field(default_factory=dict)
+    """The rules' `run_facts` for this text."""
 
 
 class _FunctionTracker(FastVisitors):
@@ -90,6 +92,12 @@ def check_source(
             for rule in rules:
                 resolved.enter_context(rule.resolve(wrapper))
         visit_batched(module, visitors)
+    facts: dict[str, object] = {}
+    for rule in rules:
+        # Guarded as the visitors are: a failure is the rule's internal error on this file.
+        found = rule.guarded(rule.run_facts)()
+        if isinstance(found, tuple):
+            facts[found[0]] = found[1]
 
     diagnostics = [
         Diagnostic(
@@ -108,7 +116,7 @@ def check_source(
     failed = {rule.code for rule in rules if rule.error is not None}
     findings = [f for f in context.findings if f.rule.code not in failed]
     if not findings:
-        return CheckResult(diagnostics)
+        return CheckResult(diagnostics, facts=facts)
 
     locator = Locator(text)
     if wrapper is not None and PositionProvider in dependencies:
@@ -143,7 +151,7 @@ def check_source(
             diagnostic.noqa_row = suppressions.noqa_row(diagnostic.start.row)
     kept = [d for d in diagnostics if not suppressions.suppresses(d)]
     kept.sort(key=Diagnostic.sort_key)
-    return CheckResult(kept, suppressions.warnings)
+    return CheckResult(kept, suppressions.warnings, facts)
 
 
 @dataclass

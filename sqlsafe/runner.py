@@ -61,6 +61,8 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     noqa_added: int = 0
+    facts: dict[str, object] = field(default_factory=dict)
+    """The rules' run facts for the file as it was read (`Rule.run_facts`)."""
 
     @property
     def changed(self) -> bool:
@@ -240,7 +242,7 @@ class Run:
         def check(current: str) -> engine.CheckResult:
             # A fix may add what another rule keys on: the rules are chosen for each text.
             rules = selection.rules if current is text else self._triggered(selection, current)
-            return engine.check_source(
+            result = engine.check_source(
                 current,
                 job.path,
                 name,
@@ -248,6 +250,9 @@ class Run:
                 self.index,
                 display_path=job.display,
             )
+            if current is text:
+                outcome.facts = result.facts
+            return result
 
         mode = self.options.mode
         if mode is Mode.CHECK:

@@ -125,9 +125,9 @@ class Rule(FastVisitors):
     def get_visitors(self) -> Mapping[str, Callable[..., object]]:
         # A bug in one rule must not stop the others: the first exception switches the rule
         # off for this file and the engine reports it as an internal error.
-        return {name: self._guarded(method) for name, method in super().get_visitors().items()}
+        return {name: self.guarded(method) for name, method in super().get_visitors().items()}
 
-    def _guarded(self, method: Callable[..., object]) -> Callable[..., object]:
+    def guarded(self, method: Callable[..., object]) -> Callable[..., object]:
         def guarded(*args: object) -> object:
             if self.error is not None:
                 return None
@@ -141,6 +141,13 @@ class Rule(FastVisitors):
 
     def report(self, node: cst.CSTNode, message: str, fix: FixPlan | None = None) -> None:
         self.context.findings.append(Finding(type(self), node, message, fix))
+
+    def run_facts(self) -> tuple[str, object] | None:
+        """What this file tells a pass over the whole run, asked after the traversal: a key
+        (rules that share one give the same value) and a picklable value. The run gets it
+        with the file's outcome and keeps it in the cache beside the diagnostics, so that a
+        run-wide decision need not parse the file again. None: nothing."""
+        return None
 
     @classmethod
     def meta(cls) -> RuleMeta:

@@ -45,6 +45,7 @@ from sqlsafe.checks.lifetimes import (
     session_triggers,
     verdict,
 )
+from sqlsafe.checks.migration_pass import FACTS, Found
 from sqlsafe.checks.names import ImportTable, dotted
 from sqlsafe.diagnostics import Applicability
 from sqlsafe.suppression import Suppressions
@@ -181,6 +182,21 @@ def _unconvertible(
 # -- the plan -----------------------------------------------------------------------------------
 
 
+def found_in(context: FileContext) -> tuple[Found, ...]:
+    return tuple(
+        Found(
+            candidate.qualname,
+            candidate.code,
+            candidate.shape.value,
+            candidate.model,
+            candidate.is_async,
+            candidate.problem,
+            tuple((_row(context, site.node), verdict.code) for site, verdict in candidate.flagged),
+        )
+        for candidate in candidates(context).values()
+    )
+
+
 @dataclass(frozen=True)
 class Target:
     """A converted function, as its callers need to know it."""
@@ -227,6 +243,8 @@ class Unit:
     owners: frozenset[str] = frozenset()
     """Names whose call makes a session (factories of the index): a file mentioning none of
     them, nor a session class, owns no session and cannot hold a candidate."""
+    found: tuple[Found, ...] | None = None
+    """The file's candidates when its check has told them already; None: parse to find."""
 
     _loaded: list[FileContext | None] = field(default_factory=list, repr=False)
 
@@ -250,37 +268,32 @@ class Unit:
 def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: q) -> Plan:
     """Decide which functions are converted, looking at every file of the run."""
     plan = Plan()
-    pending: dict[str, tuple[Candidate, Unit]] = {}
     for unit in units:
-        if not unit.may_own_sessions():
-            continue
-        try:
-            context = unit.context()
-            found = candidates(context).values() if context is not None else ()
-        except Exception:
-            # The file's own check reports the failure; its functions stay as they are.
-            continue
+        found = unit.found
+        if found is None:
+            if not unit.may_own_sessions():
+                continue
+            try:
+                context = unit.context()
+                found = found_in(context) if context is not None else ()
+            except Exception:
+                # The file's own check reports the failure; its functions stay as they are.
+                continue
         for candidate in found:
-            assert context is not None
-            where = f"{unit.display}:{_row(context, candidate.flagged[0][0].node)}"
             if candidate.problem is not None:
                 plan.blocked[candidate.qualname] = candidate.problem
             elif candidate.code not in unit.enabled:
                 plan.blocked[candidate.qualname] = f"{candidate.code} is not selected there"
-            elif any(
-                unit.suppressed(_row(context, site.node), found.code)
-                for site, found in candidate.flagged
-            ):
+            elif any(unit.suppressed(row, code) for row, code in candidate.flagged):
                 plan.blocked[candidate.qualname] = "its diagnostic is suppressed with `# noqa`"
             else:
-                pending[candidate.qualname] = (candidate, unit)
                 plan.converted[candidate.qualname] = Target(
                     candidate.qualname,
                     candidate.code,
-                    candidate.shape,
+                    Shape(candidate.shape),
                     candidate.model,
                     candidate.is_async,
-                    where,
+                    f"{unit.display}:{candidate.flagged[0][0]}",
                 )
     if not plan.converted:
         return plan
@@ -769,6 +782,9 @@ class ReturnsRule(Rule):
                 fix = refresh_fix(self.context, candidate, site)
             self.report(site.node.value or site.node, message, fix)
 
+    def run_facts(self) -> tuple[str, object]:
+        return FACTS, found_in(self.context)
+
     def visit_Module(self, node: cst.Module) -> None:
         plan = plan_for(self.context)
         if not plan.converted:
@@ -946,11 +962,14 @@ def attach_plan(
     files: Iterable[tuple[Path, str, str, str]],
     enabled: Callable[[Path], frozenset[str]],
     settings_for: Callable[[Path], object] | None = None,
+    found: Mapping[Path, tuple[Found, ...]] | None = None,
 ) -> PlannedIndex:
     """The pre-pass: plan the conversions over every file of the run.
 
     `files` gives (path, display path, module name, text); `enabled` the DETACH codes selected
-    for a path. Files that cannot be parsed are left out (the check reports them).
+    for a path; `found`, when the files were checked already, the candidates each check told
+    (a file missing there has none). Files that cannot be parsed are left out (the check
+    reports them).
     """
     from sqlsafe import suppression
     from sqlsafe.locator import Locator
@@ -980,7 +999,8 @@ def attach_plan(
         def suppressed(row: int, code: str, text: str = text, display: str = display) -> bool:
             return _suppressed(suppression.parse(text, display, Locator(text)), row, code)
 
-        units.append(Unit(load, display, text, codes, suppressed, owners))
+        told = found.get(path, ()) if found is not None else None
+        units.append(Unit(load, display, text, codes, suppressed, owners, told))
     return PlannedIndex(index, plan_files(units, _resolver(index)))
 
 

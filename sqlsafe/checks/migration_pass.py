@@ -7,22 +7,46 @@ for the whole run before any file is fixed (`sqlsafe.checks.migration`); the CLI
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlsafe.checks.project import Index
 
 CODES = frozenset({"DETACH001", "DETACH002", "DETACH003"})
+FACTS = "detach-candidates"
+"""The key of a checked file's candidates (`Found`) among its run facts."""
 
 
-def plan_run(index: Index, jobs: Sequence[object]) -> tuple[Index, frozenset[str]]:
+@dataclass(frozen=True)
+class Found:
+    """A candidate function as the run's plan needs it. No syntax tree and nothing of libcst:
+    a check hands it to the planner, which then need not parse the file again, and the
+    cache keeps it for a run that unpickles results without importing libcst."""
+
+    qualname: str
+    code: str
+    shape: str
+    """`lifetimes.Shape`'s value."""
+    model: str | None
+    is_async: bool
+    problem: str | None
+    """Why the function cannot be converted, judged from its own file; None if it can."""
+    flagged: tuple[tuple[int, str], ...]
+    """(row, code) of every flagged return, the first one first."""
+
+
+def plan_run(
+    index: Index, jobs: Sequence[object], facts: Mapping[Path, Mapping[str, object]] | None = None
+) -> tuple[Index, frozenset[str]]:
     """The pre-pass of a run: the index with the plan attached, and the names of converted
     functions (files that mention one must not be skipped by the textual pre-filter: they
     may hold callers to migrate).
 
     `jobs` are the runner's jobs (`path`, `display`, `settings`, `text` for stdin). Every
     file is read; only those that may own a session or mention a converted function are
-    parsed (callers need not import anything of SQLModel).
+    parsed (callers need not import anything of SQLModel). With `facts`, the run facts of
+    every file's check, no file is parsed for its candidates: only callers are.
     """
     from sqlsafe import source as sources
     from sqlsafe.index import module_name
@@ -52,7 +76,16 @@ def plan_run(index: Index, jobs: Sequence[object]) -> tuple[Index, frozenset[str
         return index, frozenset()
     from sqlsafe.checks.migration import attach_plan
 
-    planned = attach_plan(index, files, enabled.__getitem__, settings_of.__getitem__)
+    found = None
+    if facts is not None:
+        found = {path: told[FACTS] for path, told in facts.items() if FACTS in told}
+    planned = attach_plan(
+        index,
+        files,
+        enabled.__getitem__,
+        settings_of.__getitem__,
+        found,  # type: ignore[arg-type]
+    )
     plan = planned.migration_plan
     if plan.converted:
         roots = {job.settings.root for job in jobs}  # type: ignore[attr-defined]

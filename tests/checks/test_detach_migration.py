@@ -8,6 +8,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from sqlsafe.runner import POOL_THRESHOLD
 from tests.checks.detach_models import MODELS
 
 ACCOUNTS = """
@@ -29,9 +32,20 @@ def create(email):
 """
 
 
+@pytest.fixture(autouse=True, params=["few files", "many files"])
+def run_size(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A run of a few files is planned before its checks; one of POOL_THRESHOLD files or more
+    after them, from the candidates they told: both must decide alike."""
+    if request.param == "many files":
+        package = tmp_path / "app"
+        package.mkdir()
+        for number in range(POOL_THRESHOLD):
+            (package / f"filler_{number}.py").write_text(f"VALUE = {number}\n")
+
+
 def project(tmp_path: Path, caller: str) -> Path:
     package = tmp_path / "app"
-    package.mkdir()
+    package.mkdir(exist_ok=True)
     (package / "__init__.py").write_text("")
     (package / "models.py").write_text(MODELS)
     (package / "accounts.py").write_text(ACCOUNTS)
