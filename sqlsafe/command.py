@@ -217,7 +217,8 @@ class CheckCommand:
         """What `plan` depends on: every file's place in the run, and the text of the files
         that can hold a function it decides on. While it converts nothing, those are the
         files that may own a session (what the planner parses); once it converts a
-        function, every file may hold a caller, and every text counts."""
+        function, every file may hold a caller: every text counts, and so does every
+        project file outside the run (one that names the function blocks it)."""
         from sqlsafe.cache import build_id, digest, settings_key
 
         everything = bool(plan.names)
@@ -227,7 +228,21 @@ class CheckCommand:
             if not everything and content is not None:
                 content = content if self._may_plan(job, content, indexed, cache) else "-"
             parts.append(f"{job.path}={job.display}={settings_key(job.settings)}={content}")
+        if everything:
+            # A project file outside the run that names a converted function blocks it.
+            from sqlsafe.checks.migration_pass import outside_files
+
+            roots = {job.settings.root for job in jobs}
+            checked = {job.path.resolve() for job in jobs}
+            for _, path in outside_files(roots, checked, self._not_project_code):
+                with contextlib.suppress(OSError):
+                    stat = path.stat()
+                    parts.append(f"outside {path}={stat.st_size}:{stat.st_mtime_ns}")
         return digest("plan", build_id(), indexed.fingerprint, *parts)
+
+    def _not_project_code(self, path: Path, is_dir: bool) -> bool:
+        """Files outside the run that hold no callers: what `.gitignore` ignores."""
+        return self.base.respect_gitignore and is_gitignored(path, is_dir, inherited=False)
 
     def _may_plan(self, job: Job, content: str, indexed: _Indexed, cache: RunCache) -> bool:
         """Whether the planner looks into this file: it passes the pre-filter (the planner
@@ -267,11 +282,12 @@ class CheckCommand:
             return _Plan()  # nothing to plan, and no libcst to import for it
         from sqlsafe.checks.migration_pass import plan_run
 
+        ignored = self._not_project_code
         planned, converted = plan_run(
-            run.index, [t.only(p) for t, p in zip(texts, passing, strict=True)], facts
+            run.index, [t.only(p) for t, p in zip(texts, passing, strict=True)], facts, ignored
         )
         if converted:
-            planned, converted = plan_run(run.index, texts, facts)
+            planned, converted = plan_run(run.index, texts, facts, ignored)
         migration_plan = getattr(planned, "migration_plan", None)
         if migration_plan is None:
             return _Plan(names=converted, mentioned=converted)

@@ -7,7 +7,7 @@ for the whole run before any file is fixed (`sqlsafe.checks.migration`); the CLI
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +37,10 @@ class Found:
 
 
 def plan_run(
-    index: Index, jobs: Sequence[object], facts: Mapping[Path, Mapping[str, object]] | None = None
+    index: Index,
+    jobs: Sequence[object],
+    facts: Mapping[Path, Mapping[str, object]] | None = None,
+    ignored: Callable[[Path, bool], bool] = lambda path, is_dir: False,
 ) -> tuple[Index, frozenset[str]]:
     """The pre-pass of a run: the index with the plan attached, and the names of converted
     functions (files that mention one must not be skipped by the textual pre-filter: they
@@ -46,7 +49,10 @@ def plan_run(
     `jobs` are the runner's jobs (`path`, `display`, `settings`, `text` for stdin). Every
     file is read; only those that may own a session or mention a converted function are
     parsed (callers need not import anything of SQLModel). With `facts`, the run facts of
-    every file's check, no file is parsed for its candidates: only callers are.
+    every file's check, no file is parsed for its candidates: only callers are. `ignored`
+    tells the files and folders (path, is_dir) outside the run that are not project code
+    (what `.gitignore` ignores: a build's copy of the sources, say), whose mentions of a
+    converted function do not block it.
     """
     from sqlsafe import source as sources
     from sqlsafe.index import module_name
@@ -90,7 +96,7 @@ def plan_run(
     if plan.converted:
         roots = {job.settings.root for job in jobs}  # type: ignore[attr-defined]
         checked = {Path(path).resolve() for path, *_ in files}
-        _block_callers_outside(plan, roots, checked)
+        _block_callers_outside(plan, roots, checked, ignored)
     return planned, planned.migration_plan.names()
 
 
@@ -98,32 +104,46 @@ def plan_run(
 _SKIPPED = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env"})
 
 
-def _block_callers_outside(plan: object, roots: set[Path], checked: set[Path]) -> None:
-    """A converted function must not change under a caller this run does not fix: a project
-    file outside the run that mentions its name blocks the conversion (`sqlsafe fix` on one
-    file of a package must not break its neighbours)."""
+def outside_files(
+    roots: set[Path], checked: set[Path], ignored: Callable[[Path, bool], bool]
+) -> Iterator[tuple[Path, Path]]:
+    """(root, path) of every project Python file under `roots` that is not in `checked`
+    (resolved paths): where callers the run does not fix may be."""
     import os
 
-    converted: dict[str, object] = plan.converted  # type: ignore[attr-defined]
-    blocked: dict[str, str] = plan.blocked  # type: ignore[attr-defined]
     for root in sorted(roots):
         for folder, dirs, names in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED)
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not (d.startswith(".") or d in _SKIPPED or ignored(Path(folder, d), True))
+            )
             for name in sorted(names):
-                if not converted:
-                    return
                 path = Path(folder) / name
                 if not name.endswith(".py") or path.resolve() in checked:
                     continue
-                try:
-                    text = path.read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    continue
-                for qualname in list(converted):
-                    short = qualname.rpartition(".")[2]
-                    if short in text:
-                        del converted[qualname]
-                        shown = path.relative_to(root).as_posix()
-                        blocked[qualname] = (
-                            f"{shown} mentions `{short}` and is not part of this run"
-                        )
+                if not ignored(path, False):
+                    yield root, path
+
+
+def _block_callers_outside(
+    plan: object, roots: set[Path], checked: set[Path], ignored: Callable[[Path, bool], bool]
+) -> None:
+    """A converted function must not change under a caller this run does not fix: a project
+    file outside the run that mentions its name blocks the conversion (`sqlsafe fix` on one
+    file of a package must not break its neighbours)."""
+    converted: dict[str, object] = plan.converted  # type: ignore[attr-defined]
+    blocked: dict[str, str] = plan.blocked  # type: ignore[attr-defined]
+    for root, path in outside_files(roots, checked, ignored):
+        if not converted:
+            return
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for qualname in list(converted):
+            short = qualname.rpartition(".")[2]
+            if short in text:
+                del converted[qualname]
+                shown = path.relative_to(root).as_posix()
+                blocked[qualname] = f"{shown} mentions `{short}` and is not part of this run"

@@ -135,6 +135,29 @@ def test_callers_outside_the_run_block_the_conversion(tmp_path):
     assert run_main(tmp_path).stdout == "a@x.io\n"
 
 
+def test_a_gitignored_copy_outside_the_run_does_not_block_the_conversion(tmp_path):
+    """`pip install .` leaves a copy of the sources in build/ (gitignored): what it mentions
+    is not a caller. Measured on this repository's own examples before the fix."""
+    project(
+        tmp_path,
+        """
+        from app.accounts import create
+
+        plain = create("a@x.io")
+        print(plain.id, getattr(plain, "email"))
+        """,
+    )
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "build" / "lib").mkdir(parents=True)
+    (tmp_path / "build" / "lib" / "copy.py").write_text("from app.accounts import create\n")
+    (tmp_path / ".gitignore").write_text("build/\n")
+    found = diagnostics(tmp_path, "app")
+    assert [d["filename"].rpartition("/")[2] for d in found] == ["accounts.py", "main.py"]
+    (tmp_path / ".gitignore").write_text("")
+    (callee,) = diagnostics(tmp_path, "app")
+    assert "build/lib/copy.py mentions `create` and is not part of this run" in callee["message"]
+
+
 def test_a_suppressed_call_site_blocks_the_conversion(tmp_path):
     project(
         tmp_path,
