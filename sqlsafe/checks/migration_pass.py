@@ -143,7 +143,28 @@ def _block_callers_outside(
             continue
         for qualname in list(converted):
             short = qualname.rpartition(".")[2]
-            if short in text:
+            if short in text and _names_in_code(text, short):
                 del converted[qualname]
                 shown = path.relative_to(root).as_posix()
                 blocked[qualname] = f"{shown} mentions `{short}` and is not part of this run"
+
+
+def _names_in_code(text: str, name: str) -> bool:
+    """Whether `name` occurs in the file as code, not only in a comment or inside a longer
+    string (a docstring's example, say): as a name, an attribute, an import or a string of
+    its own (`getattr(module, "name")`). A file that does not parse may call it anyway."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    for node in ast.walk(tree):
+        if (
+            (isinstance(node, ast.Name) and node.id == name)
+            or (isinstance(node, ast.Attribute) and node.attr == name)
+            or (isinstance(node, ast.alias) and name in (node.name, node.asname))
+            or (isinstance(node, ast.Constant) and node.value == name)
+        ):
+            return True
+    return False

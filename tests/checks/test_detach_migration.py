@@ -150,6 +150,8 @@ def test_a_gitignored_copy_outside_the_run_does_not_block_the_conversion(tmp_pat
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / "build" / "lib").mkdir(parents=True)
     (tmp_path / "build" / "lib" / "copy.py").write_text("from app.accounts import create\n")
+    # A mention in a docstring or a comment calls nothing: it does not block either.
+    (tmp_path / "docs.py").write_text('"""Example: plain = create(email)"""\n# create()\n')
     (tmp_path / ".gitignore").write_text("build/\n")
     found = diagnostics(tmp_path, "app")
     assert [d["filename"].rpartition("/")[2] for d in found] == ["accounts.py", "main.py"]
