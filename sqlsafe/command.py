@@ -423,7 +423,7 @@ class CheckCommand:
             return self._stdin_job(outcome), []
         found = discover(self.paths, self.resolver, self.base.force_exclude)
         jobs = [
-            Job(path, outcome.report.display_path(path), self.resolver.for_path(path))
+            Job(path, outcome.report.display_path(path), self.resolver.for_path(path, True))
             for path in found.files
         ]
         missing = [io_error(item.path, item.message) for item in found.missing]

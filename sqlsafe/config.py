@@ -362,13 +362,14 @@ class Resolver:
     """Values from dedicated flags (`--select`, `--fix`, ...), already validated."""
     _by_config: dict[Path | None, Settings] = field(default_factory=dict)
 
-    def for_path(self, path: Path) -> Settings:
+    def for_path(self, path: Path, is_file: bool = False) -> Settings:
+        """The settings of a file or folder (`is_file` spares a stat when it is known)."""
         if self.isolated:
             config = None
         elif self.config_file is not None:
             config = self.config_file
         else:
-            config = find_config(path if path.is_dir() else path.parent)
+            config = find_config(path.parent if is_file or not path.is_dir() else path)
         if config not in self._by_config:
             self._by_config[config] = self._build(config)
         return self._by_config[config]

@@ -8,6 +8,8 @@ the directory of the config file that set it.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,9 +31,51 @@ class Discovery:
     missing: list[Missing] = field(default_factory=list)
 
 
+class _Patterns:
+    """Gitignore-style patterns (pathspec), with one regex that rejects at once a path no
+    pattern matches: most paths of a walk, which pathspec would test pattern by pattern."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        self.rules = [
+            (regex, pattern.include)
+            for pattern in self.spec.patterns
+            if pattern.include is not None and (regex := getattr(pattern, "regex", None))
+        ]
+        # Named groups may occur once in a regex: the combined one keeps none.
+        either = "|".join(
+            f"(?:{regex.pattern.replace('(?P<ps_d>', '(?:')})" for regex, _ in self.rules
+        )
+        self.any = re.compile(either) if self.rules else None
+
+    def match(self, relative: str) -> bool:
+        """pathspec's answer: a path inside a matched folder matches too."""
+        return (
+            self.any is not None
+            and self.any.search(relative) is not None
+            and (self.spec.match_file(relative))
+        )
+
+    def matches_itself(self, relative: str) -> bool:
+        """Only a pattern that matches the path itself counts, not one that matches a folder
+        above it: pathspec marks such a match with the group `ps_d` (a directory pattern
+        matching a descendant). The last matching pattern decides."""
+        if self.any is None or self.any.search(relative) is None:
+            return False
+        ignored = False
+        for regex, include in self.rules:
+            match = regex.search(relative)
+            if match is None:
+                continue
+            folder = match.groupdict().get("ps_d")
+            if folder is None or match.end() == len(relative):
+                ignored = include
+        return ignored
+
+
 @cache
-def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+def _patterns(lines: tuple[str, ...]) -> _Patterns:
+    return _Patterns(lines)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -45,11 +89,11 @@ def is_excluded(path: Path, settings: Settings, is_dir: bool = False) -> bool:
     """Whether an exclude pattern matches the path itself (a folder above it is pruned by
     the walk, unless the folder was named on the command line: then Ruff checks it)."""
     relative = _relative(path, settings.root) + ("/" if is_dir else "")
-    return _matches_itself(_spec(settings.exclude + settings.extend_exclude), relative)
+    return _patterns(settings.exclude + settings.extend_exclude).matches_itself(relative)
 
 
 def is_included(path: Path, settings: Settings) -> bool:
-    return _spec(settings.include + settings.extend_include).match_file(path.name)
+    return _patterns(settings.include + settings.extend_include).match(path.name)
 
 
 def _excluded_by_ancestor(path: Path, settings: Settings, is_dir: bool = False) -> bool:
@@ -72,7 +116,7 @@ def _git_root(directory: Path) -> Path | None:
 
 
 @cache
-def _ignore_file(directory: Path) -> pathspec.PathSpec | None:
+def _ignore_file(directory: Path) -> _Patterns | None:
     lines: list[str] = []
     for name in (".gitignore", ".ignore"):
         try:
@@ -82,7 +126,7 @@ def _ignore_file(directory: Path) -> pathspec.PathSpec | None:
     info_exclude = directory / ".git" / "info" / "exclude"
     if info_exclude.is_file():
         lines += info_exclude.read_text(encoding="utf-8", errors="replace").splitlines()
-    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+    return _Patterns(lines) if lines else None
 
 
 def is_gitignored(path: Path, is_dir: bool, inherited: bool = True) -> bool:
@@ -98,28 +142,11 @@ def is_gitignored(path: Path, is_dir: bool, inherited: bool = True) -> bool:
         spec = _ignore_file(directory)
         if spec is not None:
             relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-            if spec.match_file(relative) if inherited else _matches_itself(spec, relative):
+            if spec.match(relative) if inherited else spec.matches_itself(relative):
                 return True
         if directory == root:
             return False
         directory = directory.parent
-
-
-def _matches_itself(spec: pathspec.PathSpec, relative: str) -> bool:
-    # pathspec marks a match that stops at a folder above the path with the group `ps_d`
-    # (a directory pattern matching a descendant); the last matching pattern decides.
-    ignored = False
-    for pattern in spec.patterns:
-        regex = getattr(pattern, "regex", None)
-        if pattern.include is None or regex is None:
-            continue
-        match = regex.match(relative)
-        if match is None:
-            continue
-        folder = match.groupdict().get("ps_d")
-        if folder is None or match.end() == len(relative):
-            ignored = pattern.include
-    return ignored
 
 
 def discover(paths: list[Path], resolver: Resolver, force_exclude: bool) -> Discovery:
@@ -150,21 +177,44 @@ def discover(paths: list[Path], resolver: Resolver, force_exclude: bool) -> Disc
         if force_exclude and _excluded_by_ancestor(path, resolver.for_path(path), is_dir=True):
             continue
         for directory, dirnames, filenames in os.walk(path):
-            here = Path(directory)
-            settings = resolver.for_path(here)
-            dirnames[:] = sorted(
-                name
-                for name in dirnames
-                if not is_excluded(here / name, settings, is_dir=True)
-                and not (settings.respect_gitignore and is_gitignored(here / name, True, False))
-            )
+            folder = _Folder(Path(directory), resolver.for_path(Path(directory)))
+            dirnames[:] = sorted(name for name in dirnames if not folder.skips(name, is_dir=True))
             for name in sorted(filenames):
-                candidate = here / name
-                if (
-                    is_included(candidate, settings)
-                    and not is_excluded(candidate, settings)
-                    and not (settings.respect_gitignore and is_gitignored(candidate, False, False))
-                ):
-                    add(candidate)
+                if folder.includes(name) and not folder.skips(name, is_dir=False):
+                    add(folder.path / name)
     found.files.sort()
     return found
+
+
+class _Folder:
+    """One folder of a walk, with what `is_excluded` and `is_gitignored(..., inherited=False)`
+    work out for every entry computed once: a walk over a large tree pays for pattern
+    matching, not for path arithmetic."""
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.path = path
+        self.include = _patterns(settings.include + settings.extend_include)
+        self.exclude = _patterns(settings.exclude + settings.extend_exclude)
+        relative = _relative(path, settings.root)
+        self.prefix = "" if relative in ("", ".") else relative + "/"
+        self.ignores: list[tuple[_Patterns, str]] = []
+        root = _git_root(path) if settings.respect_gitignore else None
+        if root is not None:
+            directory, below = path, ""
+            while True:
+                spec = _ignore_file(directory)
+                if spec is not None:
+                    self.ignores.append((spec, below))
+                if directory == root:
+                    break
+                below = f"{directory.name}/{below}"
+                directory = directory.parent
+
+    def includes(self, name: str) -> bool:
+        return self.include.match(name)
+
+    def skips(self, name: str, is_dir: bool) -> bool:
+        entry = name + "/" if is_dir else name
+        return self.exclude.matches_itself(self.prefix + entry) or any(
+            spec.matches_itself(below + entry) for spec, below in self.ignores
+        )
