@@ -311,7 +311,7 @@ class CheckCommand:
         """Every job's outcome, in order: from the cache where its key is there, checked
         (in parallel when there are enough) where not.
 
-        In a run of many files, a plan that must be made is made after the files are
+        In a check of many files, a plan that must be made is made after the files are
         checked against the plan of the last run (or an empty one), from the candidates
         each check told (`Outcome.facts`): no file is parsed for the plan twice. Most runs
         plan what they planned before; when the plan differs, only the files that name one
@@ -320,7 +320,9 @@ class CheckCommand:
         if plan is None:
             indexed.open(run)
             previous = cache.any_slot("plan") if cache is not None else None
-            if len(jobs) >= POOL_THRESHOLD:
+            # A run that writes files plans first: a check against another plan would write
+            # fixes that the plan made after it may take back.
+            if len(jobs) >= POOL_THRESHOLD and run.options.mode is Mode.CHECK:
                 deferred = True
                 plan = _Plan(*previous) if previous is not None else _Plan()
             else:

@@ -119,6 +119,43 @@ def test_an_escaping_caller_blocks_the_conversion_and_gets_the_safe_fix(tmp_path
     assert run_main(tmp_path).stdout == "a@x.io\n"
 
 
+def test_a_fix_run_writes_each_file_once(tmp_path, monkeypatch):
+    """A run that writes plans first: checked against a plan of its own file only, the callee
+    would be converted and written, then taken back once the run's plan blocks it."""
+    from sqlsafe import source
+    from sqlsafe.command import CheckCommand
+    from sqlsafe.config import Resolver
+
+    project(
+        tmp_path,
+        """
+        from app.accounts import create
+
+        def show(plain):
+            print(plain.email)
+
+        show(create("a@x.io"))
+        """,
+    )
+    log = tmp_path / "writes.log"
+    real = source.write_atomic
+
+    def logged(path: Path, data: bytes) -> None:
+        with log.open("a") as out:  # the workers are forked: a file sees all of them
+            out.write(f"{path.name}\n")
+        real(path, data)
+
+    monkeypatch.setattr(source, "write_atomic", logged)
+    monkeypatch.chdir(tmp_path)
+    resolver = Resolver(cwd=tmp_path, cli={"fix": True, "unsafe-fixes": True})
+    command = CheckCommand(
+        resolver=resolver, base=resolver.for_path(tmp_path), paths=[tmp_path / "app"]
+    )
+    command.run()
+    assert log.read_text() == "accounts.py\n"
+    assert "s.refresh(plain)" in (tmp_path / "app" / "accounts.py").read_text()
+
+
 def test_callers_outside_the_run_block_the_conversion(tmp_path):
     project(
         tmp_path,
