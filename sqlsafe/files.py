@@ -53,7 +53,7 @@ class _Patterns:
         return (
             self.any is not None
             and self.any.search(relative) is not None
-            and (self.spec.match_file(relative))
+            and self.spec.match_file(relative)
         )
 
     def matches_itself(self, relative: str) -> bool:
@@ -129,24 +129,35 @@ def _ignore_file(directory: Path) -> _Patterns | None:
     return _Patterns(lines) if lines else None
 
 
+@cache
+def _ignore_chain(directory: Path) -> tuple[tuple[_Patterns, str], ...]:
+    """The ignore files that apply to the entries of `directory` (inside a git repository
+    only), nearest first, each with the path from its folder down to `directory`."""
+    root = _git_root(directory)
+    if root is None:
+        return ()
+    chain = []
+    below = ""
+    while True:
+        spec = _ignore_file(directory)
+        if spec is not None:
+            chain.append((spec, below))
+        if directory == root:
+            return tuple(chain)
+        below = f"{directory.name}/{below}"
+        directory = directory.parent
+
+
 def is_gitignored(path: Path, is_dir: bool, inherited: bool = True) -> bool:
     """Whether `.gitignore` files ignore `path`; with `inherited=False`, only a pattern that
     matches the path itself counts, not one that matches a folder above it (Ruff walks a
     directory it was given even when that directory is ignored, so `ignored/` does not hide
     `ignored/x.py` there; `ignored/**` does)."""
-    root = _git_root(path.parent)
-    if root is None:
-        return False
-    directory = path.parent
-    while True:
-        spec = _ignore_file(directory)
-        if spec is not None:
-            relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-            if spec.match(relative) if inherited else spec.matches_itself(relative):
-                return True
-        if directory == root:
-            return False
-        directory = directory.parent
+    entry = path.name + ("/" if is_dir else "")
+    return any(
+        spec.match(below + entry) if inherited else spec.matches_itself(below + entry)
+        for spec, below in _ignore_chain(path.parent)
+    )
 
 
 def discover(paths: list[Path], resolver: Resolver, force_exclude: bool) -> Discovery:
@@ -197,18 +208,7 @@ class _Folder:
         self.exclude = _patterns(settings.exclude + settings.extend_exclude)
         relative = _relative(path, settings.root)
         self.prefix = "" if relative in ("", ".") else relative + "/"
-        self.ignores: list[tuple[_Patterns, str]] = []
-        root = _git_root(path) if settings.respect_gitignore else None
-        if root is not None:
-            directory, below = path, ""
-            while True:
-                spec = _ignore_file(directory)
-                if spec is not None:
-                    self.ignores.append((spec, below))
-                if directory == root:
-                    break
-                below = f"{directory.name}/{below}"
-                directory = directory.parent
+        self.ignores = _ignore_chain(path) if settings.respect_gitignore else ()
 
     def includes(self, name: str) -> bool:
         return self.include.match(name)

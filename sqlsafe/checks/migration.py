@@ -49,7 +49,7 @@ from sqlsafe.checks.migration_pass import FACTS, Found
 from sqlsafe.checks.names import ImportTable, dotted
 from sqlsafe.diagnostics import Applicability
 from sqlsafe.suppression import Suppressions
-from sqlsafe.traversal import children
+from sqlsafe.traversal import children, code_positions
 
 # The severest code a function's returns get is the code its callers are reported under.
 _SEVERITY = ("DETACH002", "DETACH001", "DETACH003")
@@ -330,13 +330,7 @@ def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: 
 
 
 def _row(context: FileContext, node: cst.CSTNode) -> int:
-    from libcst.metadata import MetadataWrapper, PositionProvider
-
-    positions = context.memo(
-        "positions",
-        context.module,
-        lambda: MetadataWrapper(context.module, unsafe_skip_copy=True).resolve(PositionProvider),
-    )
+    positions = context.memo("positions", context.module, lambda: code_positions(context.module))
     return positions[node].start.line
 
 

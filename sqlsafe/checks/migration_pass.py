@@ -141,30 +141,38 @@ def _block_callers_outside(
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
+        names: frozenset[str] | None = frozenset()
+        parsed = False
         for qualname in list(converted):
             short = qualname.rpartition(".")[2]
-            if short in text and _names_in_code(text, short):
+            if short not in text:
+                continue
+            if not parsed:  # only a file whose text mentions one is parsed, and once
+                names, parsed = _names_in_code(text), True
+            if names is None or short in names:
                 del converted[qualname]
                 shown = path.relative_to(root).as_posix()
                 blocked[qualname] = f"{shown} mentions `{short}` and is not part of this run"
 
 
-def _names_in_code(text: str, name: str) -> bool:
-    """Whether `name` occurs in the file as code, not only in a comment or inside a longer
-    string (a docstring's example, say): as a name, an attribute, an import or a string of
-    its own (`getattr(module, "name")`). A file that does not parse may call it anyway."""
+def _names_in_code(text: str) -> frozenset[str] | None:
+    """The names the file uses as code, not in a comment or inside a longer string (a
+    docstring's example, say): names, attributes, imports and strings of their own
+    (`getattr(module, "name")`). None: the file does not parse, and may call anything."""
     import ast
 
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
+        return None
+    names: set[str] = set()
     for node in ast.walk(tree):
-        if (
-            (isinstance(node, ast.Name) and node.id == name)
-            or (isinstance(node, ast.Attribute) and node.attr == name)
-            or (isinstance(node, ast.alias) and name in (node.name, node.asname))
-            or (isinstance(node, ast.Constant) and node.value == name)
-        ):
-            return True
-    return False
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            names.update(filter(None, (node.name, node.asname)))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names.add(node.value)
+    return frozenset(names)

@@ -17,6 +17,7 @@ from sqlsafe import command as command_module
 from sqlsafe.cache import CACHEDIR_TAG, GITIGNORE, RunCache
 from sqlsafe.command import CheckCommand
 from sqlsafe.config import Resolver
+from tests.engine.libcst_free import check_without_libcst
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,16 +139,7 @@ def test_clean_removes_it(project: Path) -> None:
 def test_a_warm_run_imports_no_libcst(project: Path) -> None:
     age(project)
     sqlsafe(project)
-    script = (
-        "import sys\n"
-        "from sqlsafe.cli import main\n"
-        "sys.argv = ['sqlsafe', 'check', '--output-format', 'json', '.']\n"
-        "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 1, done.code\n"
-        "assert 'libcst' not in sys.modules, 'libcst was imported'\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=project, capture_output=True, text=True
-    )
+    result = check_without_libcst(project, "--output-format", "json", code=1)
     assert result.returncode == 0, result.stderr
     assert '"code": "SQL001"' in result.stdout
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from sqlsafe.checks.project import EmptyIndex
 from sqlsafe.command import CheckCommand
 from sqlsafe.config import Resolver
 from sqlsafe.prefilter import mentions_orm, triggered
+from tests.engine.libcst_free import check_without_libcst
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -154,16 +153,7 @@ def test_a_file_the_prefilter_skips_still_reports_its_syntax_error(tmp_path: Pat
 
 def test_no_libcst_when_no_file_passes(tmp_path: Path) -> None:
     (tmp_path / "plain.py").write_text("import os\nprint(os.sep)\n")
-    script = (
-        "import sys\n"
-        "from sqlsafe.cli import main\n"
-        "sys.argv = ['sqlsafe', 'check', '--no-cache', '.']\n"
-        "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0, done.code\n"
-        "assert 'libcst' not in sys.modules, 'libcst was imported'\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True
-    )
+    result = check_without_libcst(tmp_path, "--no-cache", code=0)
     assert result.returncode == 0, result.stderr
 
 
