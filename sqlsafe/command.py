@@ -8,6 +8,7 @@ import os
 import pickle
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,9 +96,12 @@ class CheckCommand:
     prefilter: bool = True
     """Off only in the tests that show the pre-filter hides nothing."""
     _started: float = field(default=0.0, init=False, repr=False)
+    _project: list[Job] = field(default_factory=list, init=False, repr=False)
+    """The project's files that the run was not given: indexed and planned over, not
+    checked."""
     _plan_slot: str = field(default="plan", init=False, repr=False)
-    """Where the cache keeps this run's DETACH plan: a run over part of a project keeps
-    its own, so that pre-commit's runs do not evict the plan of the whole tree."""
+    """Where the cache keeps this run's DETACH plan: a fix of part of a project keeps its
+    own (see `_writable`), so that pre-commit's runs do not evict the whole tree's."""
 
     @property
     def reads_stdin(self) -> bool:
@@ -138,12 +142,12 @@ class CheckCommand:
         )
         outcome = CommandOutcome(report, mode, self.base.output_format)
         jobs, missing = self._jobs(outcome)
-        project = self._project_jobs(jobs)
-        self._plan_slot = "plan:part" if project else "plan"
+        self._project = project = self._project_jobs(jobs, report.display_path)
+        self._plan_slot = "plan" if self._writable(jobs) is None else "plan:part"
         cache = self._cache(mode, jobs)
         contents = _read([*jobs, *project], cache)
         run = Run(options)
-        indexed, plan = self._with_index(run, jobs, project, contents, cache)
+        indexed, plan = self._with_index(run, jobs, contents, cache)
         results = self._check(run, jobs, contents, cache, indexed, plan)
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
@@ -181,7 +185,7 @@ class CheckCommand:
         settings = jobs[0].settings if jobs else self.base
         return RunCache(settings.resolved_cache_dir, str(settings.root))
 
-    def _project_jobs(self, jobs: list[Job]) -> list[Job]:
+    def _project_jobs(self, jobs: list[Job], display: Callable[[Path], str]) -> list[Job]:
         """The other included files of the projects the named files belong to: the index
         covers the whole project, so a file named alone (pre-commit, an editor) is checked
         against the same models and factories as in a run over the whole tree."""
@@ -192,7 +196,7 @@ class CheckCommand:
         checked = {job.path for job in jobs}
         found = discover(roots, self.resolver, force_exclude=False)
         return [
-            Job(path, str(path), self.resolver.for_path(path, True))
+            Job(path, display(path), self.resolver.for_path(path, True))
             for path in found.files
             if path not in checked
         ]
@@ -201,7 +205,6 @@ class CheckCommand:
         self,
         run: Run,
         jobs: list[Job],
-        project: list[Job],
         contents: dict[Path, str],
         cache: RunCache | None,
     ) -> tuple[_Indexed, _Plan | None]:
@@ -211,12 +214,12 @@ class CheckCommand:
         needs neither the index (unpickling it costs more than the rest of such a run) nor
         the plan (unpickling it imports libcst).
 
-        The index holds the named files and the rest of their projects (`project`); a
-        file on standard input is indexed from its text, as the editor holds it."""
+        The index holds the named files and the rest of their projects; a file on
+        standard input is indexed from its text, as the editor holds it."""
         from sqlsafe.cache import build_id, digest
 
         # In path order: the same project gives the same key whichever files were named.
-        indexing = sorted([*jobs, *project], key=lambda job: job.path)
+        indexing = sorted([*jobs, *self._project], key=lambda job: job.path)
         factories = sorted({name for job in indexing for name in job.settings.session_factories})
         key = digest(
             "index", build_id(), *factories,
@@ -264,8 +267,10 @@ class CheckCommand:
         from sqlsafe.cache import build_id, digest, settings_key
 
         everything = bool(plan.names)
-        parts = [f"everything={everything}"]
-        for job in jobs:
+        writable = self._writable(jobs)
+        parts = [f"everything={everything}", f"writable={sorted(writable or ())}"]
+        # In path order: a check of one file plans what the check of the whole tree does.
+        for job in sorted([*jobs, *self._project], key=lambda job: job.path):
             content = _content(job, contents)
             if not everything and content is not None:
                 content = content if self._may_plan(job, content, indexed, cache) else "-"
@@ -281,6 +286,13 @@ class CheckCommand:
                     stat = path.stat()
                     parts.append(f"outside {path}={stat.st_size}:{stat.st_mtime_ns}")
         return digest("plan", build_id(), indexed.fingerprint, *parts)
+
+    def _writable(self, jobs: list[Job]) -> frozenset[Path] | None:
+        """The files a run that writes may change, when it plans over more (None: all).
+        A check plans and reports as a run over the whole project would."""
+        if not self._project or self._mode()[0] not in (Mode.FIX, Mode.DIFF):
+            return None
+        return frozenset(job.path for job in jobs)
 
     def _not_project_code(self, path: Path, is_dir: bool) -> bool:
         """Files outside the run that hold no callers: what `.gitignore` ignores."""
@@ -315,7 +327,7 @@ class CheckCommand:
         file's check, it parses none of them for that. Callers need no such test, but they
         matter only once a function is converted; then the planner runs again on every
         text."""
-        texts = [_Text(job) for job in jobs]
+        texts = [_Text(job) for job in [*jobs, *self._project]]
         passing = [
             not run.options.prefilter or mentions_orm(text.text or "", run.index_names)
             for text in texts
@@ -324,12 +336,16 @@ class CheckCommand:
             return _Plan()  # nothing to plan, and no libcst to import for it
         from sqlsafe.checks.migration_pass import plan_run
 
-        ignored = self._not_project_code
+        ignored, writable = self._not_project_code, self._writable(jobs)
         planned, converted = plan_run(
-            run.index, [t.only(p) for t, p in zip(texts, passing, strict=True)], facts, ignored
+            run.index,
+            [t.only(p) for t, p in zip(texts, passing, strict=True)],
+            facts,
+            ignored,
+            writable,
         )
         if converted:
-            planned, converted = plan_run(run.index, texts, facts, ignored)
+            planned, converted = plan_run(run.index, texts, facts, ignored, writable)
         migration_plan = getattr(planned, "migration_plan", None)
         if migration_plan is None:
             return _Plan(names=converted, mentioned=converted)
@@ -364,7 +380,8 @@ class CheckCommand:
             previous = cache.any_slot(self._plan_slot) if cache is not None else None
             # A run that writes files plans first: a check against another plan would write
             # fixes that the plan made after it may take back.
-            if len(jobs) >= POOL_THRESHOLD and run.options.mode is Mode.CHECK:
+            # The checks' facts cover only the files the run was given.
+            if len(jobs) >= POOL_THRESHOLD and run.options.mode is Mode.CHECK and not self._project:
                 deferred = True
                 plan = _Plan(*previous) if previous is not None else _Plan()
             else:

@@ -214,6 +214,10 @@ class Plan:
     converted: dict[str, Target] = field(default_factory=dict)
     blocked: dict[str, str] = field(default_factory=dict)
     """qualname -> why it is not converted, naming the blocking site."""
+    withheld: dict[str, str] = field(default_factory=dict)
+    """Converted functions whose conversion this run may not write (it would change a file
+    the run was not given): reported as in a run over the whole project, fixed as a
+    function that is not converted (a refresh before the return, callers left alone)."""
 
     def fingerprint(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
@@ -221,6 +225,8 @@ class Plan:
             digest.update(repr(self.converted[name]).encode())
         for name in sorted(self.blocked):
             digest.update(f"{name}={self.blocked[name]}".encode())
+        for name in sorted(self.withheld):
+            digest.update(f"withheld {name}={self.withheld[name]}".encode())
         return digest.hexdigest()
 
     def names(self) -> frozenset[str]:
@@ -771,10 +777,10 @@ class ReturnsRule(Rule):
             name = node.name.value
             message = f"`{name}()` returns an ORM instance from a session it closes; {found.reason}"
             fix: FixPlan | None = None
-            if target is not None:
+            if target is not None and candidate.qualname not in plan.withheld:
                 fix = conversion(self.context, candidate)
             else:
-                if blocked:
+                if target is None and blocked:
                     message += f" (not converted to a dict: {blocked})"
                 fix = refresh_fix(self.context, candidate, site)
             self.report(site.node.value or site.node, message, fix)
@@ -798,11 +804,13 @@ class ReturnsRule(Rule):
                 f"{site.target.location}); its fix returns a dict, and the reads of the "
                 "result here change with it"
             )
-            fix = FixPlan(
-                tuple(Replace(old, new) for old, new in site.rewrites),
-                Applicability.UNSAFE,
-                f"Read the dict `{name}()` returns after its fix",
-            )
+            fix = None
+            if site.target.qualname not in plan.withheld:
+                fix = FixPlan(
+                    tuple(Replace(old, new) for old, new in site.rewrites),
+                    Applicability.UNSAFE,
+                    f"Read the dict `{name}()` returns after its fix",
+                )
             self.report(site.node, message, fix)
 
 

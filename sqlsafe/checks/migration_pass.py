@@ -7,8 +7,9 @@ for the whole run before any file is fixed (`sqlsafe.checks.migration`); the CLI
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sqlsafe.checks.project import Index
@@ -41,6 +42,7 @@ def plan_run(
     jobs: Sequence[object],
     facts: Mapping[Path, Mapping[str, object]] | None = None,
     ignored: Callable[[Path, bool], bool] = lambda path, is_dir: False,
+    writable: Collection[Path] | None = None,
 ) -> tuple[Index, frozenset[str]]:
     """The pre-pass of a run: the index with the plan attached, and the names of converted
     functions (files that mention one must not be skipped by the textual pre-filter: they
@@ -52,7 +54,9 @@ def plan_run(
     every file's check, no file is parsed for its candidates: only callers are. `ignored`
     tells the files and folders (path, is_dir) outside the run that are not project code
     (what `.gitignore` ignores: a build's copy of the sources, say), whose mentions of a
-    converted function do not block it.
+    converted function do not block it. `writable`, when the run may write only some of
+    the files it plans over, withholds the fix of every conversion that would change
+    another file (its definition or a caller there).
     """
     from sqlsafe import source as sources
     from sqlsafe.index import module_name
@@ -97,7 +101,29 @@ def plan_run(
         roots = {job.settings.root for job in jobs}  # type: ignore[attr-defined]
         checked = {Path(path).resolve() for path, *_ in files}
         _block_callers_outside(plan, roots, checked, ignored)
+    if plan.converted and writable is not None:
+        _withhold_unwritable(plan, files, set(writable))
     return planned, planned.migration_plan.names()
+
+
+def _withhold_unwritable(
+    plan: object, files: Sequence[tuple[Path, str, str, str]], writable: set[Path]
+) -> None:
+    """Withhold the conversions that would change a file the run may not write: the file
+    defining the function, or one naming it in code."""
+    converted: dict[str, object] = plan.converted  # type: ignore[attr-defined]
+    withheld: dict[str, str] = plan.withheld  # type: ignore[attr-defined]
+    path_of = {display: path for path, display, *_ in files}
+    for qualname, target in converted.items():
+        display = target.location.rpartition(":")[0]  # type: ignore[attr-defined]
+        if path_of.get(display) not in writable:
+            withheld[qualname] = f"it is defined in {display}, which this run does not fix"
+    for path, display, _, text in files:
+        if path in writable:
+            continue
+        for qualname in converted.keys() - withheld.keys():
+            if _names_in(text, qualname.rpartition(".")[2]):
+                withheld[qualname] = f"{display} calls it, and this run does not fix that file"
 
 
 # Folders that hold no project code (environments, caches, dependencies).
@@ -141,20 +167,24 @@ def _block_callers_outside(
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        names: frozenset[str] | None = frozenset()
-        parsed = False
         for qualname in list(converted):
             short = qualname.rpartition(".")[2]
-            if short not in text:
-                continue
-            if not parsed:  # only a file whose text mentions one is parsed, and once
-                names, parsed = _names_in_code(text), True
-            if names is None or short in names:
+            if _names_in(text, short):
                 del converted[qualname]
                 shown = path.relative_to(root).as_posix()
                 blocked[qualname] = f"{shown} mentions `{short}` and is not part of this run"
 
 
+def _names_in(text: str, name: str) -> bool:
+    """Whether the file names `name` in code (a file that does not parse may call anything)."""
+    if name not in text:
+        return False
+    names = _names_in_code(text)
+    return names is None or name in names
+
+
+# Asked once per converted name, file after file: the last few texts' answers suffice.
+@lru_cache(maxsize=8)
 def _names_in_code(text: str) -> frozenset[str] | None:
     """The names the file uses as code, not in a comment or inside a longer string (a
     docstring's example, say): names, attributes, imports and strings of their own

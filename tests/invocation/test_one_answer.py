@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -137,3 +138,34 @@ def test_show_settings_names_the_root_and_why(tmp_path, layout, start, reason):
     )
     assert result.returncode == 0, result.stderr
     assert f'Project root: "{root}" ({reason.format(root=root)})' in result.stdout.splitlines()
+
+
+def test_a_fix_of_part_of_a_project_writes_no_half_migration(tmp_path):
+    """A check of one file reports the callers of a function converted elsewhere, as the
+    whole-tree check does; a fix of that file alone cannot convert the function (another
+    file), so it withholds the caller's rewrite instead of breaking the program."""
+    shutil.copytree(Path(__file__).parents[2] / "examples", tmp_path / "examples")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    caller = tmp_path / "examples/otp_app/main.py"
+    before = {p: p.read_bytes() for p in python_files(tmp_path)}
+
+    whole = under(run(tmp_path, "."), caller.resolve())
+    assert {code for code, *_ in whole} == {"DETACH001", "DETACH002"}
+    assert run(tmp_path, str(caller.relative_to(tmp_path))) == whole
+
+    fixed = subprocess.run(
+        [sys.executable, "-m", "sqlsafe", "fix", "--unsafe-fixes", "--output-format", "json",
+         str(caller.relative_to(tmp_path))],
+        cwd=tmp_path, capture_output=True, env={**os.environ, "SQLSAFE_NO_CACHE": "1"},
+    )  # fmt: skip
+    assert fixed.returncode == 1, fixed.stderr.decode()
+    reported = json.loads(fixed.stdout)
+    assert {(d["code"], d["location"]["row"]) for d in reported} == {(c, r) for c, _, r, _ in whole}
+    assert all(d["fix"] is None for d in reported)
+    assert {p: p.read_bytes() for p in python_files(tmp_path)} == before
+
+    subprocess.run(
+        [sys.executable, "-m", "sqlsafe", "fix", "--unsafe-fixes", "."],
+        cwd=tmp_path, capture_output=True, env={**os.environ, "SQLSAFE_NO_CACHE": "1"},
+    )  # fmt: skip
+    assert caller.read_bytes() != before[caller]
