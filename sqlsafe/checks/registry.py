@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 # code -> module under sqlsafe.checks that defines it as `RULE`.
 RULE_MODULES: dict[str, str] = {
+    "AWAIT001": "await001_unawaited_session_call",
     "DETACH001": "detach001_returns_orm_instance",
     "DETACH002": "detach002_returns_expired_instance",
     "DETACH003": "detach003_returns_refreshed_instance",

@@ -1,0 +1,317 @@
+"""AWAIT001: a coroutine method of an `AsyncSession` called without `await`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace, Rule
+from sqlsafe.checks.sessions import kind_of, receiver_session
+from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+# The methods that are `async def` on SQLAlchemy's and SQLModel's `AsyncSession` (SQLAlchemy
+# 1.4 to 2.1). `add`, `add_all`, `expunge`, `expire` and `begin` are plain methods.
+COROUTINE_METHODS = frozenset(
+    {
+        "aclose",
+        "close",
+        "commit",
+        "connection",
+        "delete",
+        "delete_all",
+        "exec",
+        "execute",
+        "flush",
+        "get",
+        "get_one",
+        "invalidate",
+        "merge",
+        "merge_all",
+        "refresh",
+        "reset",
+        "rollback",
+        "run_sync",
+        "scalar",
+        "scalars",
+        "stream",
+        "stream_scalars",
+    }
+)
+
+# How the value of an expression is used, as its parent says; an expression whose parent
+# records nothing is used in a way the rule does not judge.
+STATEMENT = "statement"
+ATTRIBUTE = "attribute"
+SUBSCRIPT = "subscript"
+ITERATION = "iteration"
+TRUTH = "truth"
+COMPARED = "compared"
+ASSIGNED = "assigned"
+AWAITED = "awaited"
+HANDED_ON = "handed-on"
+"""Passed to a call (`asyncio.gather`, `TaskGroup.create_task`, `wait_for`), returned,
+yielded or put in a container: whoever receives the coroutine awaits it."""
+
+CONSEQUENCE = {
+    STATEMENT: "it never runs (`RuntimeWarning: coroutine ... was never awaited`)",
+    ATTRIBUTE: "the attribute is looked up on the coroutine and raises `AttributeError`",
+    SUBSCRIPT: "indexing the coroutine raises `TypeError`",
+    ITERATION: "iterating over the coroutine raises `TypeError`",
+    TRUTH: "the coroutine is always true and never runs",
+    COMPARED: "the coroutine is compared instead of its result, and never runs",
+    ASSIGNED: "the coroutine is stored in `{target}`, which is never awaited",
+}
+
+
+# The uses of a stored coroutine that show its result was wanted.
+NEEDS_RESULT = frozenset({STATEMENT, ATTRIBUTE, SUBSCRIPT, ITERATION, TRUTH, COMPARED})
+
+
+@dataclass
+class _Candidate:
+    call: cst.Call
+    method: str
+    usage: str
+    can_fix: bool
+    target: cst.Name | None = None
+    """The name an assigned coroutine is stored in."""
+    scope: cst.CSTNode | None = None
+    """The function (or module) whose uses of `target` decide."""
+
+
+class UnawaitedSessionCall(Rule):
+    """
+    ## What it does
+    Checks for a coroutine method of an `AsyncSession` (`commit`, `flush`, `refresh`,
+    `execute`, `exec`, `scalar`, `scalars`, `get`, `delete`, `merge`, `rollback`, `close`,
+    `run_sync`, `stream`, ...) called without `await`.
+
+    ## Why is this bad?
+    These methods are coroutine functions: calling one only creates a coroutine, and nothing
+    happens until it is awaited. `session.commit()` as a statement commits nothing (the rows
+    are not in the database; Python prints `RuntimeWarning: coroutine 'AsyncSession.commit'
+    was never awaited` when the coroutine is collected, which is easy to miss in logs).
+    `session.exec(stmt).first()` raises `AttributeError: 'coroutine' object has no attribute
+    'first'`, and `if await`-less checks such as `if session.get(User, 1):` are always true.
+
+    ## Example
+    ```python
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    async def rename(session: AsyncSession, user: User, name: str) -> None:
+        user.name = name
+        session.add(user)
+        session.commit()
+    ```
+
+    Use instead:
+    ```python
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    async def rename(session: AsyncSession, user: User, name: str) -> None:
+        user.name = name
+        session.add(user)
+        await session.commit()
+    ```
+
+    ## When it reports
+    The receiver must be proven to be an `AsyncSession`: a parameter annotated with it, a
+    name bound by `async with AsyncSession(...)`, by an `async_sessionmaker` or by an async
+    session factory the project index knows. The call is reported when it is a statement of
+    its own, when an attribute of it is read, when it is indexed, iterated, tested for truth
+    or compared, or when it is assigned to a name that is only used in those ways.
+
+    Not reported: awaited calls; coroutines passed to a function (`asyncio.gather`,
+    `asyncio.create_task`, `TaskGroup.create_task`, `asyncio.wait_for`), returned, yielded
+    or collected in a list or tuple, whose receiver awaits them; methods of a synchronous
+    `Session`; `add`, `add_all`, `expunge` and `begin`, which are not coroutine functions.
+
+    ## Fix safety
+    The fix inserts `await`, parenthesised where an attribute or index follows. It is
+    offered only directly inside an `async def`, and it is unsafe: the call now runs, so a
+    commit, delete or flush that never happened before now changes the database.
+
+    ## References
+    - [SQLAlchemy: Asynchronous I/O](https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html)
+    - [Python: Coroutines and tasks](https://docs.python.org/3/library/asyncio-task.html#coroutines)
+    """
+
+    code = "AWAIT001"
+    name = "unawaited-session-call"
+    summary = "`AsyncSession` coroutine method called without `await`"
+    severity = Severity.ERROR
+    fix_availability = FixAvailability.SOMETIMES
+    triggers = tuple(sorted(COROUTINE_METHODS))
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.usage: dict[int, str] = {}
+        self.targets: dict[int, cst.Name] = {}
+        # Names that are not references: attribute names and keywords of calls.
+        self.not_references: set[int] = set()
+        # Innermost last: the functions and lambdas the traversal is in.
+        self.scopes: list[cst.FunctionDef | cst.Lambda] = []
+        self.uses: dict[tuple[int, str], list[cst.Name]] = {}
+        self.pending: list[_Candidate] = []
+
+    # -- how each expression's value is used, recorded by its parent ----------------------
+
+    def _mark(self, node: cst.CSTNode | None, usage: str) -> None:
+        if node is not None:
+            self.usage[id(node)] = usage
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self._mark(node.value, STATEMENT)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._mark(node.value, ATTRIBUTE)
+        self.not_references.add(id(node.attr))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self._mark(node.value, SUBSCRIPT)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._mark(node.iter, ITERATION)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._mark(node.iter, ITERATION)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._mark(node.test, TRUTH)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._mark(node.test, TRUTH)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._mark(node.test, TRUTH)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, cst.Not):
+            self._mark(node.expression, TRUTH)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._mark(node.left, COMPARED)
+        for target in node.comparisons:
+            self._mark(target.comparator, COMPARED)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._mark(node.expression, AWAITED)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        self._mark(node.value, HANDED_ON)
+        if node.keyword is not None:
+            self.not_references.add(id(node.keyword))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._mark(node.value, HANDED_ON)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if isinstance(node.value, cst.BaseExpression):
+            self._mark(node.value, HANDED_ON)
+
+    def visit_Element(self, node: cst.Element) -> None:
+        self._mark(node.value, HANDED_ON)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        self._mark(node.value, HANDED_ON)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._mark(node.elt, HANDED_ON)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._mark(node.elt, HANDED_ON)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._mark(node.elt, HANDED_ON)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._mark(node.value, HANDED_ON)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._mark(node.value, ASSIGNED)
+            self.targets[id(node.value)] = node.targets[0].target
+
+    # -- scopes, and the names an assigned coroutine may be used through ------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+        self._decide(original_node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._mark(node.body, HANDED_ON)
+        self.scopes.append(node)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.scopes.pop()
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._decide(original_node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) in self.not_references:
+            return
+        # A use counts for every enclosing scope: a nested function may await the coroutine.
+        for scope in (*self.scopes, self.context.module):
+            self.uses.setdefault((id(scope), node.value), []).append(node)
+
+    # -- the calls ---------------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in COROUTINE_METHODS:
+            return
+        usage = self.usage.get(id(node))
+        if usage is None or usage in (AWAITED, HANDED_ON):
+            return
+        kind = kind_of(receiver_session(self.context, func.value))
+        if kind is None or not kind.is_async:
+            return
+        innermost = self.scopes[-1] if self.scopes else None
+        can_fix = isinstance(innermost, cst.FunctionDef) and innermost.asynchronous is not None
+        candidate = _Candidate(node, func.attr.value, usage, can_fix)
+        if usage == ASSIGNED:
+            candidate.target = self.targets[id(node)]
+            candidate.scope = innermost if innermost is not None else self.context.module
+            self.pending.append(candidate)
+        else:
+            self._report(candidate)
+
+    def _decide(self, scope: cst.CSTNode) -> None:
+        """Report the coroutines assigned in `scope` whose name is only used in ways that
+        need the result (an attribute, an index, ...), or not used at all."""
+        waiting = []
+        for candidate in self.pending:
+            if candidate.scope is not scope:
+                waiting.append(candidate)
+                continue
+            assert candidate.target is not None
+            target = candidate.target
+            uses = self.uses.get((id(scope), target.value), [])
+            if all(self.usage.get(id(use)) in NEEDS_RESULT for use in uses if use is not target):
+                self._report(candidate)
+        self.pending = waiting
+
+    def _report(self, candidate: _Candidate) -> None:
+        call, usage = candidate.call, candidate.usage
+        message = (
+            f"`AsyncSession.{candidate.method}()` is a coroutine and is not awaited: "
+            + CONSEQUENCE[usage].format(target=candidate.target and candidate.target.value)
+        )
+        fix = None
+        if candidate.can_fix:
+            code = self.context.module.code_for_node(call)
+            change: Insert | Replace = (
+                Replace(call, f"(await {code})")
+                if usage in (ATTRIBUTE, SUBSCRIPT)
+                else Insert(call, "await ")
+            )
+            fix = FixPlan((change,), Applicability.UNSAFE, "Add `await`")
+        self.report(call, message, fix)
+
+
+RULE = UnawaitedSessionCall
