@@ -93,7 +93,7 @@ class UnawaitedSessionCall(Rule):
     are not in the database; Python prints `RuntimeWarning: coroutine 'AsyncSession.commit'
     was never awaited` when the coroutine is collected, which is easy to miss in logs).
     `session.exec(stmt).first()` raises `AttributeError: 'coroutine' object has no attribute
-    'first'`, and `if await`-less checks such as `if session.get(User, 1):` are always true.
+    'first'`, and a truth test such as `if session.get(User, 1):` is always true.
 
     ## Example
     ```python

@@ -23,6 +23,7 @@ RULE_MODULES: dict[str, str] = {
     "ROW004": "row004_row_as_model",
     "SCOPE001": "scope001_read_after_session",
     "SQL001": "sql001_exec_params",
+    "WHERE001": "where001_python_operator_in_clause",
 }
 
 CODES: tuple[str, ...] = tuple(sorted(RULE_MODULES))

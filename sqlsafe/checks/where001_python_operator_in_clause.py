@@ -1,0 +1,406 @@
+"""WHERE001: `is`, `in`, `not`, `and`, `or` applied to column expressions in a SQL clause."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from sqlsafe.checks import statements
+from sqlsafe.checks.base import FixPlan, Replace, Rule
+from sqlsafe.checks.names import dotted
+from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+# Methods whose positional arguments are all conditions.
+CONDITION_METHODS = frozenset({"where", "filter", "having"})
+# Methods whose arguments after the first (the joined target) are the ON clause.
+JOIN_METHODS = frozenset({"join", "outerjoin"})
+LIBRARIES = ("sqlalchemy", "sqlmodel")
+# The modules that define or re-export `and_`, `or_` and `not_`.
+CONJUNCTION_MODULES = (
+    "sqlalchemy",
+    "sqlalchemy.sql",
+    "sqlalchemy.sql.expression",
+    "sqlmodel",
+    "sqlmodel.sql.expression",
+)
+COL = frozenset({"sqlmodel.col", "sqlmodel.sql.expression.col"})
+CONSTANTS = frozenset({"None", "True", "False"})
+TRUTH_RAISES = "`TypeError: Boolean value of this clause is not defined`"
+
+
+def _bare(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`node` without the parentheses it needs no more as a call's argument (a tuple's and a
+    generator's are part of them)."""
+    if not node.lpar or isinstance(node, (cst.Tuple, cst.GeneratorExp)):
+        return node
+    return node.with_changes(lpar=(), rpar=())
+
+
+def _needs_parentheses(node: cst.BaseExpression) -> bool:
+    atoms = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+    return not node.lpar and not isinstance(node, atoms)
+
+
+def _operands(node: cst.BooleanOperation) -> list[cst.BaseExpression]:
+    """`a and b and c` -> [a, b, c]: the chain of one operator, as `and_()` takes it."""
+    kind = type(node.operator)
+    found: list[cst.BaseExpression] = []
+    for side in (node.left, node.right):
+        if isinstance(side, cst.BooleanOperation) and type(side.operator) is kind and not side.lpar:
+            found.extend(_operands(side))
+        else:
+            found.append(side)
+    return found
+
+
+class PythonOperatorInClause(Rule):
+    """
+    ## What it does
+    Checks for Python's `is None`, `is not None`, `is True`, `is False`, `in`, `not`, `and`
+    and `or` applied to column expressions inside `where()`, `filter()`, `having()`, the
+    ON clause of `join()` / `outerjoin()`, and `and_()` / `or_()` / `not_()`.
+
+    ## Why is this bad?
+    SQLAlchemy builds SQL from Python operators it can overload: `==`, `!=`, `<`, `&`, `|`,
+    `~`. Python evaluates `is`, `in`, `not`, `and` and `or` itself, before SQLAlchemy sees
+    the expression, and the clause gets a plain Python value:
+
+    - `where(Squad.gone is None)` is `where(False)`, `WHERE false`: the query silently
+      returns no rows (`is not None` is `WHERE true`: every row);
+    - `where(Squad.id in ids)` is `where(False)` too (`not in`: every row);
+    - `where(Squad.active and Squad.name == "red")` keeps only one of the two conditions (a
+      mapped attribute is always true, and `a == b` is true only when both sides are the same
+      object); `not Squad.active` is `False`, and `not (Squad.name == "red")` is `True`;
+    - for any other clause (`Squad.id > 1`, `Squad.name.like(...)`, `and_(...)`) `not`,
+      `and` and `or` raise `TypeError: Boolean value of this clause is not defined`;
+    - `"red" in Squad.name` raises `NotImplementedError: Operator 'contains' is not
+      supported on this expression`.
+
+    Ruff's E711 and E712 fixes turn `== None` and `== True` into this mistake.
+
+    ## Example
+    ```python
+    from sqlmodel import Session, select
+
+    def active_users(session: Session, ids: list[int]) -> list[User]:
+        stmt = select(User).where(User.team_id is not None, User.id in ids)
+        return session.exec(stmt).all()
+    ```
+
+    Use instead:
+    ```python
+    from sqlmodel import Session, select
+
+    def active_users(session: Session, ids: list[int]) -> list[User]:
+        stmt = select(User).where(User.team_id.is_not(None), User.id.in_(ids))
+        return session.exec(stmt).all()
+    ```
+
+    ## When it reports
+    A column expression is decided from resolved names: an attribute of a model the project
+    index knows (a SQLModel table model, or a declarative class with `Column` /
+    `mapped_column` attributes), `sqlmodel.col(...)` of one, a method called on one, a
+    comparison or arithmetic with one, or a SQLAlchemy or SQLModel function called with one.
+    `if user.deleted_at is None:` (an instance, not the class), `is None` outside a clause,
+    and method names alone (`where` of an unrelated object) are not reported.
+
+    ## Fix safety
+    `X is None` becomes `X.is_(None)` (`is_not`, `is_(True)`, `is_(False)` alike), `X in v`
+    becomes `X.in_(v)` (`not_in`), `not X` becomes `not_(X)` and `a and b` becomes
+    `and_(a, b)` (`or_`), importing the function from `sqlalchemy` when the file does not
+    have it. Each rewrite is one-to-one.
+
+    The fix is safe when the code as written can only raise: `not`, `and` and `or` whose
+    first truth test is of a clause that raises `TypeError`. Otherwise it is unsafe: the
+    query returned no rows, every row, or ignored a condition, and after the fix it returns
+    the rows the condition selects, which changes what the program does. No fix is offered
+    for `value in column` (`.contains()` and `.in_()` mean different things), nor where a
+    comment inside the expression would be lost.
+
+    ## References
+    - [SQLAlchemy: Operator reference](https://docs.sqlalchemy.org/en/20/core/operators.html)
+    - [SQLAlchemy: `ColumnOperators.is_`](https://docs.sqlalchemy.org/en/20/core/sqlelement.html#sqlalchemy.sql.expression.ColumnOperators.is_)
+    """
+
+    code = "WHERE001"
+    name = "python-operator-in-clause"
+    summary = "Python `is`, `in`, `not`, `and` or `or` applied to a column in a SQL clause"
+    severity = Severity.ERROR
+    fix_availability = FixAvailability.SOMETIMES
+    triggers = ("where", "filter", "having", "join", "and_", "or_", "not_")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for condition in self._conditions(node):
+            self._check(condition, in_boolean=False)
+
+    # -- where conditions are ---------------------------------------------------------------
+
+    def _conditions(self, call: cst.Call) -> list[cst.BaseExpression]:
+        if any(arg.star for arg in call.args):
+            return []
+        positional = [arg.value for arg in call.args if arg.keyword is None]
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method in CONDITION_METHODS:
+                return positional
+            if method in JOIN_METHODS:
+                onclause = [
+                    arg.value
+                    for arg in call.args
+                    if arg.keyword is not None and arg.keyword.value == "onclause"
+                ]
+                return positional[1:] + onclause
+        if self._conjunction(func) is not None:
+            return positional
+        return []
+
+    def _conjunction(self, func: cst.BaseExpression) -> str | None:
+        """ "and_", "or_" or "not_" when `func` names SQLAlchemy's or SQLModel's."""
+        qualname = self._qualify(func)
+        if qualname is None:
+            return None
+        module, _, name = qualname.rpartition(".")
+        if name in ("and_", "or_", "not_") and module in CONJUNCTION_MODULES:
+            return name
+        return None
+
+    def _qualify(self, node: cst.BaseExpression) -> str | None:
+        text = dotted(node)
+        if text is None or not statements.resolvable_here(self.context, text):
+            return None
+        return self.context.names.qualify(node)
+
+    # -- what a column expression is --------------------------------------------------------
+
+    def _attribute(self, node: cst.BaseExpression) -> bool:
+        """A mapped attribute of a model class (`Squad.gone`), or `col()` of one."""
+        if isinstance(node, cst.Call) and self._qualify(node.func) in COL and node.args:
+            node = node.args[0].value
+        if not isinstance(node, cst.Attribute):
+            return False
+        qualname = self._qualify(node.value)
+        model = self.context.index.model(qualname) if qualname is not None else None
+        attribute = node.attr.value
+        return model is not None and (
+            attribute in model.columns or attribute in model.relationships
+        )
+
+    def _column(self, node: cst.BaseExpression) -> bool:
+        """Does `node` evaluate to a SQL expression built from a model's columns?"""
+        if self._attribute(node):
+            return True
+        if isinstance(node, cst.Call):
+            func = node.func
+            qualname = self._qualify(func)
+            if qualname is not None and qualname.startswith(LIBRARIES):
+                return any(self._column(arg.value) for arg in node.args)
+            # A method of a column: `Squad.name.like("r%")`, `Squad.gone.is_(None)`.
+            return isinstance(func, cst.Attribute) and self._column(func.value)
+        if isinstance(node, cst.Comparison):
+            if any(self._python_operator(target) for target in node.comparisons):
+                return False
+            sides = [node.left, *(target.comparator for target in node.comparisons)]
+            return any(self._column(side) for side in sides)
+        if isinstance(node, cst.UnaryOperation):
+            return not isinstance(node.operator, cst.Not) and self._column(node.expression)
+        if isinstance(node, cst.BinaryOperation):
+            return self._column(node.left) or self._column(node.right)
+        return False
+
+    @staticmethod
+    def _python_operator(target: cst.ComparisonTarget) -> bool:
+        return isinstance(target.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn))
+
+    def _truth_raises(self, node: cst.BaseExpression) -> bool:
+        """Does `bool(node)` raise? A mapped attribute is true, and `==` / `!=` compare the
+        identity of their operands; every other clause raises `TypeError`."""
+        if self._attribute(node):
+            return False
+        equality = (cst.Equal, cst.NotEqual)
+        if (
+            isinstance(node, cst.Comparison)
+            and len(node.comparisons) == 1
+            and isinstance(node.comparisons[0].operator, equality)
+        ):
+            return False
+        return self._column(node)
+
+    def _involves_column(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.BooleanOperation):
+            return any(self._involves_column(operand) for operand in (node.left, node.right))
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return self._involves_column(node.expression)
+        if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+            target = node.comparisons[0]
+            if self._python_operator(target):
+                return self._column(node.left) or self._column(target.comparator)
+        return self._column(node)
+
+    # -- the checks -------------------------------------------------------------------------
+
+    def _check(self, node: cst.BaseExpression, in_boolean: bool) -> None:
+        if isinstance(node, cst.BooleanOperation):
+            if not in_boolean and self._involves_column(node):
+                self._boolean(node)
+            self._check(node.left, in_boolean=True)
+            self._check(node.right, in_boolean=True)
+        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            if self._involves_column(node.expression):
+                self._not(node)
+            self._check(node.expression, in_boolean=False)
+        elif isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+            target = node.comparisons[0]
+            if isinstance(target.operator, (cst.Is, cst.IsNot)):
+                self._identity(node, target)
+            elif isinstance(target.operator, (cst.In, cst.NotIn)):
+                self._membership(node, target)
+
+    def _identity(self, node: cst.Comparison, target: cst.ComparisonTarget) -> None:
+        for column, value in ((node.left, target.comparator), (target.comparator, node.left)):
+            if not (isinstance(value, cst.Name) and value.value in CONSTANTS):
+                continue
+            if not self._column(column):
+                continue
+            negated = isinstance(target.operator, cst.IsNot)
+            operator, method = ("is not", "is_not") if negated else ("is", "is_")
+            # `is` compares two Python objects: a column is never None, True or False.
+            outcome = "`true`, so every row matches" if negated else "`false`, so no row matches"
+            constant = value.value
+            message = (
+                f"`{operator} {constant}` is evaluated by Python before SQLAlchemy sees it: "
+                f"the condition is the constant {outcome}; use `.{method}({constant})`"
+            )
+            replacement = f"{self._receiver(column)}.{method}({constant})"
+            self._report(node, message, replacement, Applicability.UNSAFE)
+            return
+
+    def _membership(self, node: cst.Comparison, target: cst.ComparisonTarget) -> None:
+        negated = isinstance(target.operator, cst.NotIn)
+        operator = "not in" if negated else "in"
+        if self._column(node.left):
+            outcome = "`true`" if negated else "`false`"
+            matches = "every row matches" if negated else "no row matches"
+            method = "not_in" if negated else "in_"
+            message = (
+                f"`{operator}` is evaluated by Python before SQLAlchemy sees it: the condition "
+                f"is {outcome} for a list of values, so {matches}; use `.{method}()`"
+            )
+            values = self.context.module.code_for_node(target.comparator)
+            replacement = f"{self._receiver(node.left)}.{method}({values})"
+            self._report(node, message, replacement, Applicability.UNSAFE)
+        elif self._column(target.comparator):
+            message = (
+                f"`{operator}` with a column on the right raises `NotImplementedError: "
+                "Operator 'contains' is not supported on this expression`; use `.in_()` or "
+                "`.contains()`"
+            )
+            self._report(node, message, None, Applicability.UNSAFE)
+
+    def _not(self, node: cst.UnaryOperation) -> None:
+        operand = node.expression
+        raises = self._truth_raises(operand)
+        outcome = f"raises {TRUTH_RAISES}" if raises else "is a constant, not a SQL `NOT`"
+        message = f"`not` is evaluated by Python before SQLAlchemy sees it: it {outcome}"
+        function = self._function("not_")
+        replacement = None
+        if function is not None:
+            code = self.context.module.code_for_node(_bare(operand))
+            replacement = (f"{function[0]}({code})", function[1])
+        self._report(
+            node,
+            message + "; use `not_()`",
+            replacement,
+            Applicability.SAFE if raises else Applicability.UNSAFE,
+        )
+
+    def _boolean(self, node: cst.BooleanOperation) -> None:
+        word = "and" if isinstance(node.operator, cst.And) else "or"
+        operands = _operands(node)
+        raises = self._truth_raises(operands[0])
+        outcome = (
+            f"raises {TRUTH_RAISES}"
+            if raises
+            else "keeps only one of its operands, so a condition is silently dropped"
+        )
+        message = f"`{word}` is evaluated by Python before SQLAlchemy sees it: it {outcome}"
+        replacement = self._conjunction_call(node)
+        self._report(
+            node,
+            message + f"; use `{word}_()`",
+            replacement,
+            Applicability.SAFE if raises else Applicability.UNSAFE,
+        )
+
+    def _conjunction_call(
+        self, node: cst.BooleanOperation
+    ) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        """`and_(a, b)` for `a and b`, nested chains of the other operator converted too."""
+        function = self._function("and_" if isinstance(node.operator, cst.And) else "or_")
+        if function is None:
+            return None
+        name, imports = function
+        parts = []
+        code = self.context.module.code_for_node
+        for operand in _operands(node):
+            if isinstance(operand, cst.BooleanOperation):
+                inner = self._conjunction_call(operand)
+                if inner is None:
+                    return None
+                parts.append(inner[0])
+                imports += inner[1]
+            else:
+                parts.append(code(_bare(operand)))
+        if code(node).count("#") != sum(part.count("#") for part in parts):
+            return None
+        return f"{name}({', '.join(parts)})", imports
+
+    # -- fixes ------------------------------------------------------------------------------
+
+    def _receiver(self, column: cst.BaseExpression) -> str:
+        code = self.context.module.code_for_node(column)
+        return f"({code})" if _needs_parentheses(column) else code
+
+    def _function(self, name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        """How to call SQLAlchemy's `name` here, and the import that needs."""
+        names = [
+            (local, qualname)
+            for local, qualname in self.context.names.names.items()
+            if statements.resolvable_here(self.context, local)
+        ]
+        for local, qualname in names:
+            module, _, defined = qualname.rpartition(".")
+            if module in CONJUNCTION_MODULES and defined == name:
+                return local, ()
+        for local, qualname in names:
+            if qualname in CONJUNCTION_MODULES:
+                return f"{local}.{name}", ()
+        if name in self.context.names.names or self._bound_in_function(name):
+            return None
+        return name, (("sqlalchemy", name),)
+
+    def _bound_in_function(self, name: str) -> bool:
+        for function in self.context.functions:
+            scope = statements.scope_of(self.context, function)
+            if name in scope.params or name in scope.definitions:
+                return True
+        return False
+
+    def _report(
+        self,
+        node: cst.BaseExpression,
+        message: str,
+        replacement: str | tuple[str, tuple[tuple[str, str], ...]] | None,
+        applicability: Applicability,
+    ) -> None:
+        fix = None
+        if replacement is not None:
+            text, imports = (replacement, ()) if isinstance(replacement, str) else replacement
+            if node.lpar:
+                text = f"({text})"
+            fix = FixPlan(
+                (Replace(node, text),), applicability, "Use the SQL operator", imports=imports
+            )
+        self.report(node, message, fix)
+
+
+RULE = PythonOperatorInClause
