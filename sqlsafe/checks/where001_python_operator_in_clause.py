@@ -23,6 +23,26 @@ CONJUNCTION_MODULES = (
     "sqlmodel.sql.expression",
 )
 COL = frozenset({"sqlmodel.col", "sqlmodel.sql.expression.col"})
+# Calls that make a table: `.c.<name>` of one is a column.
+TABLES = frozenset(
+    {
+        "sqlalchemy.Table",
+        "sqlalchemy.table",
+        "sqlalchemy.schema.Table",
+        "sqlalchemy.sql.table",
+        "sqlalchemy.sql.expression.table",
+    }
+)
+# Calls that make a column without a table.
+COLUMNS = frozenset(
+    {
+        "sqlalchemy.column",
+        "sqlalchemy.literal_column",
+        "sqlalchemy.sql.column",
+        "sqlalchemy.sql.expression.column",
+        "sqlalchemy.sql.expression.literal_column",
+    }
+)
 CONSTANTS = frozenset({"None", "True", "False"})
 TRUTH_RAISES = "`TypeError: Boolean value of this clause is not defined`"
 
@@ -98,8 +118,10 @@ class PythonOperatorInClause(Rule):
     ## When it reports
     A column expression is decided from resolved names: an attribute of a model the project
     index knows (a SQLModel table model, or a declarative class with `Column` /
-    `mapped_column` attributes), `sqlmodel.col(...)` of one, a method called on one, a
-    comparison or arithmetic with one, or a SQLAlchemy or SQLModel function called with one.
+    `mapped_column` attributes), `sqlmodel.col(...)` of one, `table.c.name` of a name
+    assigned only from `Table(...)` / `table(...)` (or `Model.__table__.c.name`),
+    `column(...)`, a method called on one, a comparison or arithmetic with one, or a
+    SQLAlchemy or SQLModel function called with one.
     `if user.deleted_at is None:` (an instance, not the class), `is None` outside a clause,
     and method names alone (`where` of an unrelated object) are not reported.
 
@@ -185,13 +207,42 @@ class PythonOperatorInClause(Rule):
             attribute in model.columns or attribute in model.relationships
         )
 
+    def _table_column(self, node: cst.BaseExpression) -> bool:
+        """`logs.c.step_run_id`, with `logs` assigned only from `Table(...)` / `table(...)`
+        here, or `Model.__table__.c.name`."""
+        if not (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Attribute)
+            and node.value.attr.value in ("c", "columns")
+        ):
+            return False
+        table = node.value.value
+        if isinstance(table, cst.Attribute) and table.attr.value == "__table__":
+            qualname = self._qualify(table.value)
+            return qualname is not None and self.context.index.model(qualname) is not None
+        if not isinstance(table, cst.Name):
+            return False
+        for scope in (*reversed(self.context.functions), self.context.module):
+            found = statements.scope_of(self.context, scope)
+            definitions = found.definitions.get(table.value)
+            if definitions is None and table.value not in found.params:
+                continue
+            return bool(definitions) and all(
+                isinstance(definition.expression, cst.Call)
+                and self._qualify(definition.expression.func) in TABLES
+                for definition in definitions
+            )
+        return False
+
     def _column(self, node: cst.BaseExpression) -> bool:
         """Does `node` evaluate to a SQL expression built from a model's columns?"""
-        if self._attribute(node):
+        if self._attribute(node) or self._table_column(node):
             return True
         if isinstance(node, cst.Call):
             func = node.func
             qualname = self._qualify(func)
+            if qualname in COLUMNS:
+                return True
             if qualname is not None and qualname.startswith(LIBRARIES):
                 return any(self._column(arg.value) for arg in node.args)
             # A method of a column: `Squad.name.like("r%")`, `Squad.gone.is_(None)`.

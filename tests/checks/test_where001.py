@@ -77,6 +77,21 @@ FLAGGED = {
         "stmt = sa.select(Account).where(Account.closed.is_(None))",
         "unsafe",
     ),
+    "core-table": (
+        'logs = sa.table("logs", sa.column("run"))\nstmt = sa.delete(logs).where(logs.c.run is None)',
+        "stmt = sa.delete(logs).where(logs.c.run.is_(None))",
+        "unsafe",
+    ),
+    "model-table": (
+        "stmt = sa.select(Squad).where(Squad.__table__.c.gone is not None)",
+        "stmt = sa.select(Squad).where(Squad.__table__.c.gone.is_not(None))",
+        "unsafe",
+    ),
+    "column-clause": (
+        'stmt = sa.select(Squad).where(not sa.column("gone"))',
+        'stmt = sa.select(Squad).where(sa.not_(sa.column("gone")))',
+        "safe",
+    ),
     "in": (
         "stmt = select(Squad).where(Squad.id in ids)",
         "stmt = select(Squad).where(Squad.id.in_(ids))",
@@ -149,6 +164,10 @@ NOT_FLAGGED = {
     "not-a-mapped-attribute": "stmt = select(Squad).where(Squad.model_config is None)",
     "str-join": "text = ', '.join(name for name in names if name is not None)",
     "join-target-only": "stmt = select(Squad).join(Account)",
+    "table-from-a-parameter": "stmt = sa.select(x).where(x.c.gone is None)",
+    "table-not-only-from-table": (
+        'logs = sa.table("logs") if x else squad\nstmt = sa.select(logs).where(logs.c.run is None)'
+    ),
 }
 
 
@@ -215,8 +234,10 @@ PROGRAM = (
     MODELS
     + """
 
-from sqlalchemy import create_engine
+from sqlalchemy import column, create_engine, table
 from sqlmodel import Session, select
+
+squads = table("squad", column("name"), column("gone"))
 
 engine = create_engine("sqlite://")
 SQLModel.metadata.create_all(engine)
@@ -233,6 +254,8 @@ QUERIES = {
     "and": lambda: select(Squad.name).where(Squad.active == True and Squad.gone == "y"),
     "or": lambda: select(Squad.name).where(Squad.id > 2 or Squad.name == "red"),
     "declarative": lambda: select(Account.owner).where(Account.closed is None),
+    "core table": lambda: select(squads.c.name).where(squads.c.gone is None),
+    "column clause": lambda: select(Squad.name).where(not column("active")),
 }
 
 with Session(engine) as session:
@@ -271,9 +294,11 @@ def test_failing_forms_fail_and_fixed_code_returns_the_rows(tmp_path: Path):
         "and ['green', 'red']",
         "or TypeError",
         "declarative []",
+        "core table []",
+        "column clause TypeError",
     ]
     index = build_index([source], [tmp_path])
-    assert len(check(PROGRAM, SELECT, index=index, module_name="prog")) == 10
+    assert len(check(PROGRAM, SELECT, index=index, module_name="prog")) == 12
     source.write_text(fix(PROGRAM, SELECT, unsafe=True, index=index, module_name="prog"))
     after = subprocess.run([sys.executable, source], capture_output=True, text=True)
     assert after.returncode == 0, after.stderr
@@ -288,4 +313,6 @@ def test_failing_forms_fail_and_fixed_code_returns_the_rows(tmp_path: Path):
         "and ['green']",
         "or ['green', 'red']",
         "declarative ['ann']",
+        "core table ['red']",
+        "column clause ['blue']",
     ]
