@@ -157,9 +157,8 @@ class PythonOperatorInClause(Rule):
     # -- where conditions are ---------------------------------------------------------------
 
     def _conditions(self, call: cst.Call) -> list[cst.BaseExpression]:
-        if any(arg.star for arg in call.args):
-            return []
-        positional = [arg.value for arg in call.args if arg.keyword is None]
+        # `*conditions` adds conditions this rule cannot see; the others are still checked.
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
         func = call.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value

@@ -137,6 +137,11 @@ FLAGGED = {
         "stmt = select(Squad).where(or_(Squad.gone.is_(None), Squad.id == 1))",
         "unsafe",
     ),
+    "beside-unpacked-conditions": (
+        "stmt = select(Squad).where(*names, Squad.gone is None)",
+        "stmt = select(Squad).where(*names, Squad.gone.is_(None))",
+        "unsafe",
+    ),
     "mixed-chain": (
         "stmt = select(Squad).where((Squad.id == 1 or Squad.id == 2) and Squad.active == True)",
         "stmt = select(Squad).where(sa.and_(or_(Squad.id == 1, Squad.id == 2), "
