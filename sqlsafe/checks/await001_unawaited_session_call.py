@@ -268,6 +268,8 @@ class UnawaitedSessionCall(Rule):
         usage = self.usage.get(id(node))
         if usage is None or usage in (AWAITED, HANDED_ON):
             return
+        if self._lambda_parameter(func.value):
+            return
         kind = kind_of(receiver_session(self.context, func.value))
         if kind is None or not kind.is_async:
             return
@@ -280,6 +282,19 @@ class UnawaitedSessionCall(Rule):
             self.pending.append(candidate)
         else:
             self._report(candidate)
+
+    def _lambda_parameter(self, receiver: cst.BaseExpression) -> bool:
+        """`run_sync(lambda session: session.execute(...).all())`: the lambda's own
+        (synchronous) session, whatever the enclosing function calls `session`."""
+        if not isinstance(receiver, cst.Name):
+            return False
+        for scope in self.scopes:
+            if isinstance(scope, cst.Lambda):
+                params = scope.params
+                names = (*params.posonly_params, *params.params, *params.kwonly_params)
+                if any(param.name.value == receiver.value for param in names):
+                    return True
+        return False
 
     def _decide(self, scope: cst.CSTNode) -> None:
         """Report the coroutines assigned in `scope` whose name is only used in ways that

@@ -155,6 +155,10 @@ NOT_FLAGGED = {
         async def f(session: AsyncSession):
             await asyncio.wait_for((lambda: session.commit())(), 5)
         """,
+    "run-sync-callback-of-the-same-name": """
+        async def f(session: AsyncSession, stmt):
+            return await session.run_sync(lambda session: session.execute(stmt).all())
+        """,
     "sync-session": """
         def f(session: Session, stmt):
             session.commit()
