@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from sqlsafe.checks import statements
 from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace, Rule
 from sqlsafe.checks.sessions import kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
@@ -39,6 +40,26 @@ COROUTINE_METHODS = frozenset(
     }
 )
 
+# The coroutine methods of the results `await session.stream(...)` gives (`AsyncResult`,
+# `AsyncScalarResult`, `AsyncMappingResult`), and the plain methods that turn one such result
+# into another.
+RESULT_COROUTINES = frozenset(
+    {
+        "all",
+        "fetchall",
+        "fetchmany",
+        "fetchone",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalar_one",
+        "scalar_one_or_none",
+    }
+)
+RESULT_VIEWS = frozenset({"scalars", "mappings", "unique", "columns", "yield_per"})
+STREAMS = frozenset({"stream", "stream_scalars"})
+
 # How the value of an expression is used, as its parent says; an expression whose parent
 # records nothing is used in a way the rule does not judge.
 STATEMENT = "statement"
@@ -70,8 +91,9 @@ NEEDS_RESULT = frozenset({STATEMENT, ATTRIBUTE, SUBSCRIPT, ITERATION, TRUTH, COM
 
 @dataclass
 class _Candidate:
-    call: cst.Call
-    method: str
+    node: cst.BaseExpression
+    what: str
+    """The awaitable, as the message names it: "`AsyncSession.commit()`"."""
     usage: str
     can_fix: bool
     target: cst.Name | None = None
@@ -85,7 +107,10 @@ class UnawaitedSessionCall(Rule):
     ## What it does
     Checks for a coroutine method of an `AsyncSession` (`commit`, `flush`, `refresh`,
     `execute`, `exec`, `scalar`, `scalars`, `get`, `delete`, `merge`, `rollback`, `close`,
-    `run_sync`, `stream`, ...) called without `await`.
+    `run_sync`, `stream`, ...) called without `await`; also for the coroutine methods of
+    the result of `await session.stream(...)` (`.all()`, `.first()`, ..., directly or after
+    `.scalars()` / `.mappings()`) and for `obj.awaitable_attrs.<name>`, used without
+    `await`.
 
     ## Why is this bad?
     These methods are coroutine functions: calling one only creates a coroutine, and nothing
@@ -118,9 +143,14 @@ class UnawaitedSessionCall(Rule):
     ## When it reports
     The receiver must be proven to be an `AsyncSession`: a parameter annotated with it, a
     name bound by `async with AsyncSession(...)`, by an `async_sessionmaker` or by an async
-    session factory the project index knows. The call is reported when it is a statement of
-    its own, when an attribute of it is read, when it is indexed, iterated, tested for truth
-    or compared, or when it is assigned to a name that is only used in those ways.
+    session factory the project index knows. A stream result is `await session.stream(...)`
+    (or `stream_scalars`) on such a session, a view of it (`.scalars()`, `.mappings()`,
+    `.unique()`), or a local name only ever assigned one. `awaitable_attrs` is known by its
+    name: it is what SQLAlchemy's `AsyncAttrs` mixin adds.
+
+    The awaitable is reported when it is a statement of its own, when an attribute of it is
+    read, when it is indexed, iterated, tested for truth or compared, or when it is assigned
+    to a name that is only used in those ways.
 
     Not reported: awaited calls; coroutines passed to a function (`asyncio.gather`,
     `asyncio.create_task`, `TaskGroup.create_task`, `asyncio.wait_for`), returned, yielded
@@ -142,7 +172,7 @@ class UnawaitedSessionCall(Rule):
     summary = "`AsyncSession` coroutine method called without `await`"
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
-    triggers = tuple(sorted(COROUTINE_METHODS))
+    triggers = (*sorted(COROUTINE_METHODS), "awaitable_attrs")
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -263,19 +293,61 @@ class UnawaitedSessionCall(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in COROUTINE_METHODS:
+        if not isinstance(func, cst.Attribute):
             return
+        method = func.attr.value
+        if method in COROUTINE_METHODS and self._async_session(func.value):
+            self._found(node, f"`AsyncSession.{method}()`")
+        elif method in RESULT_COROUTINES and self._async_result(func.value, depth=0):
+            self._found(node, f"`AsyncResult.{method}()`")
+
+    def leave_Attribute(self, original_node: cst.Attribute) -> None:
+        # `AsyncAttrs` gives every mapped attribute an awaitable twin.
+        owner = original_node.value
+        if isinstance(owner, cst.Attribute) and owner.attr.value == "awaitable_attrs":
+            self._found(original_node, f"`awaitable_attrs.{original_node.attr.value}`")
+
+    def _async_session(self, receiver: cst.BaseExpression) -> bool:
+        if self._lambda_parameter(receiver):
+            return False
+        kind = kind_of(receiver_session(self.context, receiver))
+        return kind is not None and kind.is_async
+
+    def _async_result(self, node: cst.BaseExpression, depth: int) -> bool:
+        """`await session.stream(stmt)`, a view of one (`.scalars()`, `.mappings()`, ...), or
+        a local name only ever assigned one."""
+        while (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in RESULT_VIEWS
+        ):
+            node = node.func.value
+        if isinstance(node, cst.Await):
+            stream = node.expression
+            return (
+                isinstance(stream, cst.Call)
+                and isinstance(stream.func, cst.Attribute)
+                and stream.func.attr.value in STREAMS
+                and self._async_session(stream.func.value)
+            )
+        if not isinstance(node, cst.Name) or depth > 3:
+            return False
+        function = self.context.functions[-1] if self.context.functions else self.context.module
+        definitions = statements.scope_of(self.context, function).definitions.get(node.value)
+        return bool(definitions) and all(
+            definition.kind == "value"
+            and definition.expression is not None
+            and self._async_result(definition.expression, depth + 1)
+            for definition in definitions
+        )
+
+    def _found(self, node: cst.BaseExpression, what: str) -> None:
         usage = self.usage.get(id(node))
         if usage is None or usage in (AWAITED, HANDED_ON):
             return
-        if self._lambda_parameter(func.value):
-            return
-        kind = kind_of(receiver_session(self.context, func.value))
-        if kind is None or not kind.is_async:
-            return
         innermost = self.scopes[-1] if self.scopes else None
         can_fix = isinstance(innermost, cst.FunctionDef) and innermost.asynchronous is not None
-        candidate = _Candidate(node, func.attr.value, usage, can_fix)
+        candidate = _Candidate(node, what, usage, can_fix)
         if usage == ASSIGNED:
             candidate.target = self.targets[id(node)]
             candidate.scope = innermost if innermost is not None else self.context.module
@@ -312,21 +384,20 @@ class UnawaitedSessionCall(Rule):
         self.pending = waiting
 
     def _report(self, candidate: _Candidate) -> None:
-        call, usage = candidate.call, candidate.usage
-        message = (
-            f"`AsyncSession.{candidate.method}()` is a coroutine and is not awaited: "
-            + CONSEQUENCE[usage].format(target=candidate.target and candidate.target.value)
-        )
+        node, usage = candidate.node, candidate.usage
+        target = candidate.target.value if candidate.target is not None else None
+        consequence = CONSEQUENCE[usage].format(target=target)
+        message = f"{candidate.what} is a coroutine and is not awaited: {consequence}"
         fix = None
         if candidate.can_fix:
-            code = self.context.module.code_for_node(call)
+            code = self.context.module.code_for_node(node)
             change: Insert | Replace = (
-                Replace(call, f"(await {code})")
+                Replace(node, f"(await {code})")
                 if usage in (ATTRIBUTE, SUBSCRIPT)
-                else Insert(call, "await ")
+                else Insert(node, "await ")
             )
             fix = FixPlan((change,), Applicability.UNSAFE, "Add `await`")
-        self.report(call, message, fix)
+        self.report(node, message, fix)
 
 
 RULE = UnawaitedSessionCall

@@ -84,6 +84,22 @@ FLAGGED = {
         """,
         "pending = await session.delete(user)",
     ),
+    "stream-result": (
+        """
+        async def f(session: AsyncSession, stmt):
+            result = await session.stream(stmt)
+            for user in result.scalars().all():
+                print(user)
+        """,
+        "for user in await result.scalars().all():",
+    ),
+    "awaitable-attrs": (
+        """
+        async def f(team):
+            return [member.name for member in team.awaitable_attrs.members]
+        """,
+        "return [member.name for member in await team.awaitable_attrs.members]",
+    ),
     "sqlalchemy-async-with": (
         """
         async def f(engine, user):
@@ -159,6 +175,18 @@ NOT_FLAGGED = {
         async def f(session: AsyncSession, stmt):
             return await session.run_sync(lambda session: session.execute(stmt).all())
         """,
+    "stream-awaited": """
+        async def f(session: AsyncSession, stmt):
+            rows = await (await session.stream(stmt)).scalars().all()
+            async for row in await session.stream(stmt):
+                print(row)
+            return rows, await team.awaitable_attrs.members
+        """,
+    "result-of-a-sync-session": """
+        def f(session: Session, stmt):
+            result = session.execute(stmt)
+            return result.scalars().all()
+        """,
     "sync-session": """
         def f(session: Session, stmt):
             session.commit()
@@ -216,7 +244,9 @@ PROGRAM = """
 import asyncio
 import sys
 
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import ForeignKey
+from sqlalchemy.ext.asyncio import AsyncAttrs, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlmodel import Field, SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -224,6 +254,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 class Squad(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "team"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    members: Mapped[list["Member"]] = relationship()
+
+
+class Member(Base):
+    __tablename__ = "member"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
 
 
 engine = create_async_engine("sqlite+aiosqlite:///" + sys.argv[1])
@@ -262,6 +308,16 @@ async def stored(session: AsyncSession) -> list[str]:
     return list(result.scalars())
 
 
+async def streamed(session: AsyncSession) -> list[str]:
+    result = await session.stream(select(Squad.name))
+    return [name for name in result.scalars().all()]
+
+
+async def team_size(session: AsyncSession) -> int:
+    team = await session.get(Team, 1)
+    return len([member for member in team.awaitable_attrs.members])
+
+
 async def outcome(work):
     try:
         return repr(await work)
@@ -272,6 +328,10 @@ async def outcome(work):
 async def main() -> None:
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.create_all)
+        await connection.run_sync(Base.metadata.create_all)
+    async with AsyncSession(engine) as session:
+        session.add(Team(id=1, members=[Member(id=1)]))
+        await session.commit()
     async with AsyncSession(engine) as session:
         await add_squad(session)
     async with AsyncSession(engine) as session:
@@ -280,7 +340,8 @@ async def main() -> None:
         if not rows:
             await session.run_sync(lambda sync: sync.add(Squad(name="red")))
             await session.flush()
-        for check in (first_name, names, exists, none_named_blue, first_via_sync, stored):
+        checks = (first_name, names, exists, none_named_blue, first_via_sync, stored)
+        for check in (*checks, streamed, team_size):
             print(check.__name__, await outcome(check(session)))
 
 
@@ -309,11 +370,13 @@ def test_failing_forms_fail_and_fixed_code_works_on_aiosqlite(tmp_path):
         "none_named_blue False",  # the coroutine is compared, not the count
         "first_via_sync TypeError: 'coroutine' object is not subscriptable",
         "stored AttributeError: 'coroutine' object has no attribute 'scalars'",
+        "streamed TypeError: 'coroutine' object is not iterable",
+        "team_size TypeError: 'coroutine' object is not iterable",
     ]
     assert "RuntimeWarning: coroutine 'AsyncSession.commit' was never awaited" in before.stderr
 
     fixed = fix(PROGRAM, SELECT, unsafe=True)
-    assert len(check(PROGRAM, SELECT)) == 7
+    assert len(check(PROGRAM, SELECT)) == 9
     source.write_text(fixed)
     after = run()
     assert after.returncode == 0, after.stderr
@@ -325,5 +388,7 @@ def test_failing_forms_fail_and_fixed_code_works_on_aiosqlite(tmp_path):
         "none_named_blue True",
         "first_via_sync 'red'",
         "stored ['red']",
+        "streamed ['red']",
+        "team_size 1",
     ]
     assert "never awaited" not in after.stderr
