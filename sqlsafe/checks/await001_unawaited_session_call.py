@@ -8,8 +8,9 @@ import libcst as cst
 
 from sqlsafe.checks import statements
 from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace, Rule
-from sqlsafe.checks.sessions import kind_of, receiver_session
+from sqlsafe.checks.sessions import kind_of, receiver_session, session_of_annotation
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+from sqlsafe.traversal import children
 
 # The methods that are `async def` on SQLAlchemy's and SQLModel's `AsyncSession` (SQLAlchemy
 # 1.4 to 2.1). `add`, `add_all`, `expunge`, `expire` and `begin` are plain methods.
@@ -143,7 +144,9 @@ class UnawaitedSessionCall(Rule):
     ## When it reports
     The receiver must be proven to be an `AsyncSession`: a parameter annotated with it, a
     name bound by `async with AsyncSession(...)`, by an `async_sessionmaker` or by an async
-    session factory the project index knows. A stream result is `await session.stream(...)`
+    session factory the project index knows, or `self.<name>` in a method of a class that
+    declares `<name>: AsyncSession` or whose `__init__` stores an `AsyncSession` parameter
+    there. A stream result is `await session.stream(...)`
     (or `stream_scalars`) on such a session, a view of it (`.scalars()`, `.mappings()`,
     `.unique()`), or a local name only ever assigned one. `awaitable_attrs` is known by its
     name: it is what SQLAlchemy's `AsyncAttrs` mixin adds.
@@ -182,6 +185,7 @@ class UnawaitedSessionCall(Rule):
         self.not_references: set[int] = set()
         # Innermost last: the functions and lambdas the traversal is in.
         self.scopes: list[cst.FunctionDef | cst.Lambda] = []
+        self.classes: list[cst.ClassDef] = []
         self.uses: dict[tuple[int, str], list[cst.Name]] = {}
         self.pending: list[_Candidate] = []
 
@@ -265,6 +269,12 @@ class UnawaitedSessionCall(Rule):
 
     # -- scopes, and the names an assigned coroutine may be used through ------------------
 
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.classes.pop()
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.append(node)
 
@@ -311,6 +321,86 @@ class UnawaitedSessionCall(Rule):
         if self._lambda_parameter(receiver):
             return False
         kind = kind_of(receiver_session(self.context, receiver))
+        return (kind is not None and kind.is_async) or self._instance_session(receiver)
+
+    def _instance_session(self, receiver: cst.BaseExpression) -> bool:
+        """`self.session` in a method of a class that declares `session: AsyncSession` or
+        whose `__init__` stores an `AsyncSession` parameter there (a repository object)."""
+        if not (
+            isinstance(receiver, cst.Attribute)
+            and isinstance(receiver.value, cst.Name)
+            and self.classes
+            and self.context.functions
+        ):
+            return False
+        owner, method = self.classes[-1], self.context.functions[-1]
+        params = method.params.params
+        if method not in owner.body.body or not params:
+            return False
+        if params[0].name.value != receiver.value.value:
+            return False
+        attribute = receiver.attr.value
+        return self.context.memo(
+            f"await001.instance.{attribute}", owner, lambda: self._stores(owner, attribute)
+        )
+
+    def _stores(self, owner: cst.ClassDef, attribute: str) -> bool:
+        for statement in owner.body.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if (
+                        isinstance(small, cst.AnnAssign)
+                        and isinstance(small.target, cst.Name)
+                        and small.target.value == attribute
+                    ):
+                        return self._is_async_annotation(small.annotation)
+            elif isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+                return self._init_stores(statement, attribute)
+        return False
+
+    def _init_stores(self, init: cst.FunctionDef, attribute: str) -> bool:
+        """Every `self.<attribute> = ...` of `__init__` stores a parameter annotated as an
+        `AsyncSession` (and there is at least one)."""
+        params = init.params.params
+        if not params:
+            return False
+        annotations = {
+            param.name.value: param.annotation
+            for param in (*params[1:], *init.params.kwonly_params)
+            if param.annotation is not None
+        }
+        stored: list[cst.BaseExpression | None] = []
+        pending: list[cst.CSTNode] = [init.body]
+        while pending:
+            node = pending.pop()
+            pending.extend(children(node))
+            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+                targets = (
+                    [target.target for target in node.targets]
+                    if isinstance(node, cst.Assign)
+                    else [node.target]
+                )
+                if any(self._is_self_attribute(t, params[0], attribute) for t in targets):
+                    # Only a plain assignment can store the parameter itself.
+                    stored.append(node.value if isinstance(node, cst.Assign) else None)
+        return bool(stored) and all(
+            isinstance(value, cst.Name)
+            and value.value in annotations
+            and self._is_async_annotation(annotations[value.value])
+            for value in stored
+        )
+
+    @staticmethod
+    def _is_self_attribute(node: cst.BaseExpression, this: cst.Param, attribute: str) -> bool:
+        return (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == this.name.value
+            and node.attr.value == attribute
+        )
+
+    def _is_async_annotation(self, annotation: cst.Annotation) -> bool:
+        kind = session_of_annotation(self.context, annotation.annotation)
         return kind is not None and kind.is_async
 
     def _async_result(self, node: cst.BaseExpression, depth: int) -> bool:

@@ -100,6 +100,27 @@ FLAGGED = {
         """,
         "return [member.name for member in await team.awaitable_attrs.members]",
     ),
+    "repository-attribute": (
+        """
+        class Users:
+            def __init__(self, session: AsyncSession):
+                self.session = session
+
+            async def delete(self, user):
+                self.session.delete(user)
+        """,
+        "await self.session.delete(user)",
+    ),
+    "declared-attribute": (
+        """
+        class Users:
+            session: SAAsyncSession
+
+            async def save(self):
+                self.session.commit()
+        """,
+        "await self.session.commit()",
+    ),
     "sqlalchemy-async-with": (
         """
         async def f(engine, user):
@@ -186,6 +207,33 @@ NOT_FLAGGED = {
         def f(session: Session, stmt):
             result = session.execute(stmt)
             return result.scalars().all()
+        """,
+    "repository-with-a-sync-session": """
+        class Users:
+            def __init__(self, session: Session):
+                self.session = session
+
+            async def delete(self, user):
+                self.session.delete(user)
+                self.session.commit()
+        """,
+    "attribute-not-only-the-session": """
+        class Users:
+            def __init__(self, session: AsyncSession, other):
+                self.session = session
+                if other:
+                    self.session = other
+
+            async def save(self):
+                self.session.commit()
+        """,
+    "another-object-attribute": """
+        class Users:
+            def __init__(self, session: AsyncSession):
+                self.session = session
+
+            async def save(self, other):
+                other.session.commit()
         """,
     "sync-session": """
         def f(session: Session, stmt):
