@@ -70,10 +70,12 @@ ITERATION = "iteration"
 TRUTH = "truth"
 COMPARED = "compared"
 ASSIGNED = "assigned"
+RETURNED = "returned"
+"""Returned from an `async def`: its caller's `await` gives this coroutine, not its result."""
 AWAITED = "awaited"
 HANDED_ON = "handed-on"
-"""Passed to a call (`asyncio.gather`, `TaskGroup.create_task`, `wait_for`), returned,
-yielded or put in a container: whoever receives the coroutine awaits it."""
+"""Passed to a call (`asyncio.gather`, `TaskGroup.create_task`, `wait_for`), returned from
+a plain function, yielded or put in a container: whoever receives the coroutine awaits it."""
 
 CONSEQUENCE = {
     STATEMENT: "it never runs (`RuntimeWarning: coroutine ... was never awaited`)",
@@ -82,12 +84,14 @@ CONSEQUENCE = {
     ITERATION: "iterating over the coroutine raises `TypeError`",
     TRUTH: "the coroutine is always true and never runs",
     COMPARED: "the coroutine is compared instead of its result, and never runs",
+    RETURNED: "it is returned from an `async def`, so the caller's `await` gives the coroutine "
+    "instead of its result",
     ASSIGNED: "the coroutine is stored in `{target}`, which is never awaited",
 }
 
 
 # The uses of a stored coroutine that show its result was wanted.
-NEEDS_RESULT = frozenset({STATEMENT, ATTRIBUTE, SUBSCRIPT, ITERATION, TRUTH, COMPARED})
+NEEDS_RESULT = frozenset({STATEMENT, ATTRIBUTE, SUBSCRIPT, ITERATION, TRUTH, COMPARED, RETURNED})
 
 
 @dataclass
@@ -146,19 +150,21 @@ class UnawaitedSessionCall(Rule):
     name bound by `async with AsyncSession(...)`, by an `async_sessionmaker` or by an async
     session factory the project index knows, or `self.<name>` in a method of a class that
     declares `<name>: AsyncSession` or whose `__init__` stores an `AsyncSession` parameter
-    there. A stream result is `await session.stream(...)`
-    (or `stream_scalars`) on such a session, a view of it (`.scalars()`, `.mappings()`,
-    `.unique()`), or a local name only ever assigned one. `awaitable_attrs` is known by its
-    name: it is what SQLAlchemy's `AsyncAttrs` mixin adds.
+    there. A stream result is `await session.stream(...)` (or `stream_scalars`) on such a
+    session, a view of it (`.scalars()`, `.mappings()`, `.unique()`), or a local name only
+    ever assigned one. `awaitable_attrs` is known by its name: it is what SQLAlchemy's
+    `AsyncAttrs` mixin adds.
 
     The awaitable is reported when it is a statement of its own, when an attribute of it is
-    read, when it is indexed, iterated, tested for truth or compared, or when it is assigned
-    to a name that is only used in those ways.
+    read, when it is indexed, iterated, tested for truth or compared, when an `async def`
+    returns it (`return session.get(User, key)` makes `await load(key)` give the coroutine,
+    not the user), or when it is assigned to a name that is only used in those ways.
 
     Not reported: awaited calls; coroutines passed to a function (`asyncio.gather`,
-    `asyncio.create_task`, `TaskGroup.create_task`, `asyncio.wait_for`), returned, yielded
-    or collected in a list or tuple, whose receiver awaits them; methods of a synchronous
-    `Session`; `add`, `add_all`, `expunge` and `begin`, which are not coroutine functions.
+    `asyncio.create_task`, `TaskGroup.create_task`, `asyncio.wait_for`), returned from a
+    plain `def`, yielded or collected in a list or tuple, whose receiver awaits them;
+    methods of a synchronous `Session`; `add`, `add_all`, `expunge` and `begin`, which are
+    not coroutine functions.
 
     ## Fix safety
     The fix inserts `await`, parenthesised where an attribute or index follows. It is
@@ -238,7 +244,9 @@ class UnawaitedSessionCall(Rule):
             self.not_references.add(id(node.keyword))
 
     def visit_Return(self, node: cst.Return) -> None:
-        self._mark(node.value, HANDED_ON)
+        innermost = self.scopes[-1] if self.scopes else None
+        in_coroutine = isinstance(innermost, cst.FunctionDef) and innermost.asynchronous
+        self._mark(node.value, RETURNED if in_coroutine else HANDED_ON)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if isinstance(node.value, cst.BaseExpression):

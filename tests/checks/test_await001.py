@@ -84,6 +84,21 @@ FLAGGED = {
         """,
         "pending = await session.delete(user)",
     ),
+    "returned-from-a-coroutine": (
+        """
+        async def load(session: AsyncSession, key):
+            return session.get(User, key)
+        """,
+        "return await session.get(User, key)",
+    ),
+    "stored-then-returned-from-a-coroutine": (
+        """
+        async def load(session: AsyncSession, key):
+            user = session.get(User, key)
+            return user
+        """,
+        "user = await session.get(User, key)",
+    ),
     "stream-result": (
         """
         async def f(session: AsyncSession, stmt):
@@ -366,6 +381,14 @@ async def team_size(session: AsyncSession) -> int:
     return len([member for member in team.awaitable_attrs.members])
 
 
+async def load(session: AsyncSession) -> Squad | None:
+    return session.get(Squad, 1)
+
+
+async def loaded_name(session: AsyncSession) -> str:
+    return (await load(session)).name
+
+
 async def outcome(work):
     try:
         return repr(await work)
@@ -389,7 +412,7 @@ async def main() -> None:
             await session.run_sync(lambda sync: sync.add(Squad(name="red")))
             await session.flush()
         checks = (first_name, names, exists, none_named_blue, first_via_sync, stored)
-        for check in (*checks, streamed, team_size):
+        for check in (*checks, streamed, team_size, loaded_name):
             print(check.__name__, await outcome(check(session)))
 
 
@@ -420,11 +443,12 @@ def test_failing_forms_fail_and_fixed_code_works_on_aiosqlite(tmp_path):
         "stored AttributeError: 'coroutine' object has no attribute 'scalars'",
         "streamed TypeError: 'coroutine' object is not iterable",
         "team_size TypeError: 'coroutine' object is not iterable",
+        "loaded_name AttributeError: 'coroutine' object has no attribute 'name'",
     ]
     assert "RuntimeWarning: coroutine 'AsyncSession.commit' was never awaited" in before.stderr
 
     fixed = fix(PROGRAM, SELECT, unsafe=True)
-    assert len(check(PROGRAM, SELECT)) == 9
+    assert len(check(PROGRAM, SELECT)) == 10
     source.write_text(fixed)
     after = run()
     assert after.returncode == 0, after.stderr
@@ -438,5 +462,6 @@ def test_failing_forms_fail_and_fixed_code_works_on_aiosqlite(tmp_path):
         "stored ['red']",
         "streamed ['red']",
         "team_size 1",
+        "loaded_name 'red'",
     ]
     assert "never awaited" not in after.stderr
