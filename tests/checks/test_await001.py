@@ -420,48 +420,40 @@ asyncio.run(main())
 """
 
 
+# line: (what the program prints as written, what it prints after the fix)
+OUTCOMES = {
+    "rows": ("0", "1"),  # the commit never ran
+    "first_name": ("AttributeError: 'coroutine' object has no attribute 'first'", "'red'"),
+    "names": ("TypeError: 'coroutine' object is not iterable", "['red']"),
+    "exists": ("True", "False"),  # a coroutine is true, whatever `get` would return
+    "none_named_blue": ("False", "True"),  # the coroutine is compared, not the count
+    "first_via_sync": ("TypeError: 'coroutine' object is not subscriptable", "'red'"),
+    "stored": ("AttributeError: 'coroutine' object has no attribute 'scalars'", "['red']"),
+    "streamed": ("TypeError: 'coroutine' object is not iterable", "['red']"),
+    "team_size": ("TypeError: 'coroutine' object is not iterable", "1"),
+    "loaded_name": ("AttributeError: 'coroutine' object has no attribute 'name'", "'red'"),
+}
+
+
 def test_failing_forms_fail_and_fixed_code_works_on_aiosqlite(tmp_path):
     source = tmp_path / "prog.py"
 
     def run() -> subprocess.CompletedProcess[str]:
         database = tmp_path / "db.sqlite"
         database.unlink(missing_ok=True)
-        return subprocess.run(
+        result = subprocess.run(
             [sys.executable, str(source), str(database)], capture_output=True, text=True
         )
+        assert result.returncode == 0, result.stderr
+        return result
 
     source.write_text(PROGRAM)
     before = run()
-    assert before.returncode == 0, before.stderr
-    assert before.stdout.splitlines() == [
-        "rows 0",  # the commit never ran
-        "first_name AttributeError: 'coroutine' object has no attribute 'first'",
-        "names TypeError: 'coroutine' object is not iterable",
-        "exists True",  # a coroutine is true, whatever `get` would return
-        "none_named_blue False",  # the coroutine is compared, not the count
-        "first_via_sync TypeError: 'coroutine' object is not subscriptable",
-        "stored AttributeError: 'coroutine' object has no attribute 'scalars'",
-        "streamed TypeError: 'coroutine' object is not iterable",
-        "team_size TypeError: 'coroutine' object is not iterable",
-        "loaded_name AttributeError: 'coroutine' object has no attribute 'name'",
-    ]
+    assert before.stdout.splitlines() == [f"{line} {was}" for line, (was, _) in OUTCOMES.items()]
     assert "RuntimeWarning: coroutine 'AsyncSession.commit' was never awaited" in before.stderr
 
-    fixed = fix(PROGRAM, SELECT, unsafe=True)
-    assert len(check(PROGRAM, SELECT)) == 10
-    source.write_text(fixed)
+    assert len(check(PROGRAM, SELECT)) == len(OUTCOMES)  # one mistake behind each line
+    source.write_text(fix(PROGRAM, SELECT, unsafe=True))
     after = run()
-    assert after.returncode == 0, after.stderr
-    assert after.stdout.splitlines() == [
-        "rows 1",
-        "first_name 'red'",
-        "names ['red']",
-        "exists False",
-        "none_named_blue True",
-        "first_via_sync 'red'",
-        "stored ['red']",
-        "streamed ['red']",
-        "team_size 1",
-        "loaded_name 'red'",
-    ]
+    assert after.stdout.splitlines() == [f"{line} {now}" for line, (_, now) in OUTCOMES.items()]
     assert "never awaited" not in after.stderr
