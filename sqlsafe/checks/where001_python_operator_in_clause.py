@@ -136,7 +136,9 @@ class PythonOperatorInClause(Rule):
     query returned no rows, every row, or ignored a condition, and after the fix it returns
     the rows the condition selects, which changes what the program does. No fix is offered
     for `value in column` (`.contains()` and `.in_()` mean different things), nor where a
-    comment inside the expression would be lost.
+    comment inside the expression would be lost, nor for `is`, `in` and `not` on a
+    relationship (`.is_()`, `.in_()` and `not_()` raise `NotImplementedError` there: compare
+    a many-to-one with `== None`, or use `.has()` / `.any()`).
 
     ## References
     - [SQLAlchemy: Operator reference](https://docs.sqlalchemy.org/en/20/core/operators.html)
@@ -195,16 +197,25 @@ class PythonOperatorInClause(Rule):
 
     def _attribute(self, node: cst.BaseExpression) -> bool:
         """A mapped attribute of a model class (`Squad.gone`), or `col()` of one."""
+        return self._mapped(node) is not None
+
+    def _relationship(self, node: cst.BaseExpression) -> bool:
+        """A relationship of a model class: `.is_()`, `.in_()` and `not_()` raise on one."""
+        return self._mapped(node) == "relationship"
+
+    def _mapped(self, node: cst.BaseExpression) -> str | None:
+        """ "column" or "relationship" for a mapped attribute of a model class."""
         if isinstance(node, cst.Call) and self._qualify(node.func) in COL and node.args:
             node = node.args[0].value
         if not isinstance(node, cst.Attribute):
-            return False
+            return None
         qualname = self._qualify(node.value)
         model = self.context.index.model(qualname) if qualname is not None else None
-        attribute = node.attr.value
-        return model is not None and (
-            attribute in model.columns or attribute in model.relationships
-        )
+        if model is None:
+            return None
+        if node.attr.value in model.columns:
+            return "column"
+        return "relationship" if node.attr.value in model.relationships else None
 
     def _table_column(self, node: cst.BaseExpression) -> bool:
         """`logs.c.step_run_id`, with `logs` assigned only from `Table(...)` / `table(...)`
@@ -318,9 +329,14 @@ class PythonOperatorInClause(Rule):
             constant = value.value
             message = (
                 f"`{operator} {constant}` is evaluated by Python before SQLAlchemy sees it: "
-                f"the condition is the constant {outcome}; use `.{method}({constant})`"
+                f"the condition is the constant {outcome}"
             )
+            if self._relationship(column):
+                message += f"; use `{'!=' if negated else '=='} None` or `.has()`"
+                self._report(node, message, None, Applicability.UNSAFE)
+                return
             replacement = f"{self._receiver(column)}.{method}({constant})"
+            message += f"; use `.{method}({constant})`"
             self._report(node, message, replacement, Applicability.UNSAFE)
             return
 
@@ -336,7 +352,9 @@ class PythonOperatorInClause(Rule):
                 f"is {outcome} for a list of values, so {matches}; use `.{method}()`"
             )
             values = self.context.module.code_for_node(target.comparator)
-            replacement = f"{self._receiver(node.left)}.{method}({values})"
+            replacement = None
+            if not self._relationship(node.left):
+                replacement = f"{self._receiver(node.left)}.{method}({values})"
             self._report(node, message, replacement, Applicability.UNSAFE)
         elif self._column(target.comparator):
             message = (
@@ -353,7 +371,7 @@ class PythonOperatorInClause(Rule):
         message = f"`not` is evaluated by Python before SQLAlchemy sees it: it {outcome}"
         function = self._function("not_")
         replacement = None
-        if function is not None:
+        if function is not None and not self._relationship(operand):
             code = self.context.module.code_for_node(_bare(operand))
             replacement = (f"{function[0]}({code})", function[1])
         self._report(

@@ -11,8 +11,8 @@ from tests.checks.harness import check, codes, fix
 SELECT = ["WHERE001"]
 
 MODELS = """
-from sqlalchemy import Column, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Column, ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlmodel import Field, SQLModel
 
 
@@ -27,11 +27,18 @@ class Base(DeclarativeBase):
     pass
 
 
+class Club(Base):
+    __tablename__ = "club"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
 class Account(Base):
     __tablename__ = "account"
     id: Mapped[int] = mapped_column(primary_key=True)
     owner: Mapped[str] = mapped_column(default="")
     closed = Column(String, nullable=True)
+    club_id: Mapped[int | None] = mapped_column(ForeignKey("club.id"))
+    club: Mapped[Club | None] = relationship()
 """
 
 
@@ -201,6 +208,17 @@ def test_column_on_the_right_of_in_is_reported_without_fix(index):
     assert "NotImplementedError" in diagnostic.message
 
 
+@pytest.mark.parametrize(
+    "condition", ["Account.club is None", "Account.club in clubs", "not Account.club"]
+)
+def test_relationships_are_reported_without_fix(index, condition):
+    """`.is_()`, `.in_()` and `not_()` raise `NotImplementedError` on a relationship."""
+    (diagnostic,) = check(
+        _code(f"stmt = sa.select(Account).where({condition})"), SELECT, index=index
+    )
+    assert diagnostic.fix is None
+
+
 def test_a_shadowed_model_name_is_not_the_model(index):
     code = HEADER + "def f(Squad):\n    return select(Squad).where(Squad.gone is None)\n"
     assert codes(code, SELECT, index=index) == []
@@ -261,6 +279,7 @@ QUERIES = {
     "declarative": lambda: select(Account.owner).where(Account.closed is None),
     "core table": lambda: select(squads.c.name).where(squads.c.gone is None),
     "column clause": lambda: select(Squad.name).where(not column("active")),
+    "relationship": lambda: select(Account.owner).where(Account.club is None),
 }
 
 with Session(engine) as session:
@@ -297,6 +316,7 @@ OUTCOMES = {
     "declarative": ("[]", "['ann']"),
     "core table": ("[]", "['red']"),
     "column clause": ("TypeError", "['blue']"),
+    "relationship": ("[]", "[]"),  # reported without a fix: `.is_()` raises on a relationship
 }
 
 
