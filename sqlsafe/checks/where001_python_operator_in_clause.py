@@ -137,8 +137,9 @@ class PythonOperatorInClause(Rule):
     the rows the condition selects, which changes what the program does. No fix is offered
     for `value in column` (`.contains()` and `.in_()` mean different things), nor where a
     comment inside the expression would be lost, nor for `is`, `in` and `not` on a
-    relationship (`.is_()`, `.in_()` and `not_()` raise `NotImplementedError` there: compare
-    a many-to-one with `== None`, or use `.has()` / `.any()`).
+    relationship (`.is_()` and `.in_()` raise `NotImplementedError` there, and `not_()` of
+    one compares the key columns instead of testing for NULL: compare a many-to-one with
+    `== None`, or use `.has()` / `.any()`).
 
     ## References
     - [SQLAlchemy: Operator reference](https://docs.sqlalchemy.org/en/20/core/operators.html)
@@ -200,7 +201,8 @@ class PythonOperatorInClause(Rule):
         return self._mapped(node) is not None
 
     def _relationship(self, node: cst.BaseExpression) -> bool:
-        """A relationship of a model class: `.is_()`, `.in_()` and `not_()` raise on one."""
+        """A relationship of a model class: `.is_()` and `.in_()` raise on one, and `not_()`
+        of one compares key columns."""
         return self._mapped(node) == "relationship"
 
     def _mapped(self, node: cst.BaseExpression) -> str | None:

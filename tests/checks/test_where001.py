@@ -212,7 +212,8 @@ def test_column_on_the_right_of_in_is_reported_without_fix(index):
     "condition", ["Account.club is None", "Account.club in clubs", "not Account.club"]
 )
 def test_relationships_are_reported_without_fix(index, condition):
-    """`.is_()`, `.in_()` and `not_()` raise `NotImplementedError` on a relationship."""
+    """`.is_()` and `.in_()` raise `NotImplementedError` on a relationship; `not_()` of one
+    compares its key columns (`club.id != account.club_id`), which is no NULL test."""
     (diagnostic,) = check(
         _code(f"stmt = sa.select(Account).where({condition})"), SELECT, index=index
     )
