@@ -6,7 +6,7 @@ import libcst as cst
 
 from sqlsafe.checks import statements
 from sqlsafe.checks.base import FixPlan, Replace, Rule
-from sqlsafe.checks.names import dotted
+from sqlsafe.checks.names import COL, dotted
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
 # Methods whose positional arguments are all conditions.
@@ -22,7 +22,6 @@ CONJUNCTION_MODULES = (
     "sqlmodel",
     "sqlmodel.sql.expression",
 )
-COL = frozenset({"sqlmodel.col", "sqlmodel.sql.expression.col"})
 # Calls that make a table: `.c.<name>` of one is a column.
 TABLES = frozenset(
     {
@@ -174,19 +173,17 @@ class PythonOperatorInClause(Rule):
                     if arg.keyword is not None and arg.keyword.value == "onclause"
                 ]
                 return positional[1:] + onclause
-        if self._conjunction(func) is not None:
+        if self._is_conjunction(func):
             return positional
         return []
 
-    def _conjunction(self, func: cst.BaseExpression) -> str | None:
-        """ "and_", "or_" or "not_" when `func` names SQLAlchemy's or SQLModel's."""
+    def _is_conjunction(self, func: cst.BaseExpression) -> bool:
+        """Does `func` name SQLAlchemy's or SQLModel's `and_`, `or_` or `not_`?"""
         qualname = self._qualify(func)
         if qualname is None:
-            return None
+            return False
         module, _, name = qualname.rpartition(".")
-        if name in ("and_", "or_", "not_") and module in CONJUNCTION_MODULES:
-            return name
-        return None
+        return name in ("and_", "or_", "not_") and module in CONJUNCTION_MODULES
 
     def _qualify(self, node: cst.BaseExpression) -> str | None:
         text = dotted(node)
