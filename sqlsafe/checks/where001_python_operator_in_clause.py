@@ -432,7 +432,7 @@ class PythonOperatorInClause(Rule):
         names = [
             (local, qualname)
             for local, qualname in self.context.names.names.items()
-            if statements.resolvable_here(self.context, local)
+            if self._imported_here(local)
         ]
         for local, qualname in names:
             module, _, defined = qualname.rpartition(".")
@@ -444,6 +444,34 @@ class PythonOperatorInClause(Rule):
         if name in self.context.names.names or self._bound_in_function(name):
             return None
         return name, (("sqlalchemy", name),)
+
+    def _imported_here(self, local: str) -> bool:
+        """Is `local` bound by an import that has run wherever this code runs: one at the top
+        of the module (not under `if TYPE_CHECKING:` or in another function), or one in an
+        enclosing function?"""
+        if not statements.resolvable_here(self.context, local):
+            return False
+        for function in self.context.functions:
+            definitions = statements.scope_of(self.context, function).definitions.get(local)
+            if definitions:
+                return all(definition.kind == "import" for definition in definitions)
+        return local in self.context.memo("where001.imports", self.context.module, self._imports)
+
+    def _imports(self) -> frozenset[str]:
+        found = set()
+        for statement in self.context.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
+                    small.names, cst.ImportStar
+                ):
+                    for alias in small.names:
+                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                            found.add(alias.asname.name.value)
+                        else:
+                            found.add((dotted(alias.name) or "").partition(".")[0])
+        return frozenset(found)
 
     def _bound_in_function(self, name: str) -> bool:
         for function in self.context.functions:

@@ -244,6 +244,28 @@ def test_no_fix_where_a_comment_would_be_lost(index):
     assert diagnostic.fix is None
 
 
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sqlalchemy import and_\n",
+        "def other():\n    from sqlalchemy import and_\n",
+    ],
+    ids=["type-checking-only", "in-another-function"],
+)
+def test_an_import_that_has_not_run_here_is_not_reused(index, imports):
+    code = "from sqlmodel import select\nfrom app.models import Squad\n" + imports
+    code += "def f():\n    return select(Squad).where(Squad.id > 1 and Squad.active)\n"
+    (diagnostic,) = check(code, SELECT, index=index)
+    assert diagnostic.fix is None
+
+
+def test_an_import_in_the_function_is_reused(index):
+    code = "from sqlmodel import select\nfrom app.models import Squad\n"
+    code += "def f():\n    from sqlalchemy import and_\n"
+    code += "    return select(Squad).where(Squad.id > 1 and Squad.active)\n"
+    assert "select(Squad).where(and_(Squad.id > 1, Squad.active))" in fix(code, SELECT, index=index)
+
+
 def test_no_fix_when_the_function_name_is_taken(index):
     code = "from sqlmodel import select\nfrom app.models import Squad\n" + (
         "def f(not_):\n    return select(Squad).where(not (Squad.id > 1))\n"
