@@ -8,7 +8,12 @@ import libcst as cst
 
 from sqlsafe.checks import statements
 from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace, Rule
-from sqlsafe.checks.sessions import kind_of, receiver_session, session_of_annotation
+from sqlsafe.checks.sessions import (
+    is_async_session,
+    kind_of,
+    receiver_session,
+    session_of_annotation,
+)
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 from sqlsafe.traversal import children
 
@@ -147,13 +152,13 @@ class UnawaitedSessionCall(Rule):
 
     ## When it reports
     The receiver must be proven to be an `AsyncSession`: a parameter annotated with it, a
-    name bound by `async with AsyncSession(...)`, by an `async_sessionmaker` or by an async
-    session factory the project index knows, or `self.<name>` in a method of a class that
-    declares `<name>: AsyncSession` or whose `__init__` stores an `AsyncSession` parameter
-    there. A stream result is `await session.stream(...)` (or `stream_scalars`) on such a
-    session, a view of it (`.scalars()`, `.mappings()`, `.unique()`), or a local name only
-    ever assigned one. `awaitable_attrs` is known by its name: it is what SQLAlchemy's
-    `AsyncAttrs` mixin adds.
+    name bound by `async with AsyncSession(...)`, by an `async_sessionmaker` (or a
+    `sessionmaker(class_=AsyncSession)`) or by an async session factory the project index
+    knows, or `self.<name>` in a method of a class that declares `<name>: AsyncSession` or
+    whose `__init__` stores an `AsyncSession` parameter there. A stream result is `await
+    session.stream(...)` (or `stream_scalars`) on such a session, a view of it
+    (`.scalars()`, `.mappings()`, `.unique()`), or a local name only ever assigned one.
+    `awaitable_attrs` is known by its name: it is what SQLAlchemy's `AsyncAttrs` mixin adds.
 
     The awaitable is reported when it is a statement of its own, when an attribute of it is
     read, when it is indexed, iterated, tested for truth or compared, when an `async def`
@@ -329,7 +334,9 @@ class UnawaitedSessionCall(Rule):
         if self._lambda_parameter(receiver):
             return False
         kind = kind_of(receiver_session(self.context, receiver))
-        return (kind is not None and kind.is_async) or self._instance_session(receiver)
+        if kind is not None:
+            return is_async_session(self.context, kind)
+        return self._instance_session(receiver)
 
     def _instance_session(self, receiver: cst.BaseExpression) -> bool:
         """`self.session` in a method of a class that declares `session: AsyncSession` or
@@ -409,7 +416,7 @@ class UnawaitedSessionCall(Rule):
 
     def _is_async_annotation(self, annotation: cst.Annotation) -> bool:
         kind = session_of_annotation(self.context, annotation.annotation)
-        return kind is not None and kind.is_async
+        return kind is not None and is_async_session(self.context, kind)
 
     def _async_result(self, node: cst.BaseExpression, depth: int) -> bool:
         """`await session.stream(stmt)`, a view of one (`.scalars()`, `.mappings()`, ...), or

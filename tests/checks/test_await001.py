@@ -115,6 +115,16 @@ FLAGGED = {
         """,
         "return [member.name for member in await team.awaitable_attrs.members]",
     ),
+    "sessionmaker-of-async-sessions": (
+        """
+        from sqlalchemy.orm import sessionmaker
+        SessionLocal = sessionmaker(engine, class_=SAAsyncSession, expire_on_commit=False)
+        async def f(user):
+            async with SessionLocal() as session:
+                session.refresh(user)
+        """,
+        "await session.refresh(user)",
+    ),
     "repository-attribute": (
         """
         class Users:
