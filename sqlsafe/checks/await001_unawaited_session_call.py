@@ -231,6 +231,10 @@ class UnawaitedSessionCall(Rule):
     def visit_IfExp(self, node: cst.IfExp) -> None:
         self._mark(node.test, TRUTH)
 
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        # `left or default` tests `left` for truth (the right operand is only passed on).
+        self._mark(node.left, TRUTH)
+
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if isinstance(node.operator, cst.Not):
             self._mark(node.expression, TRUTH)

@@ -77,6 +77,14 @@ FLAGGED = {
         """,
         "result = await session.execute(stmt)",
     ),
+    "stored-then-defaulted": (
+        """
+        async def count(session: AsyncSession, stmt) -> int:
+            result = session.scalar(stmt)
+            return result or 0
+        """,
+        "result = await session.scalar(stmt)",
+    ),
     "stored-never-used": (
         """
         async def f(session: AsyncSession, user):
