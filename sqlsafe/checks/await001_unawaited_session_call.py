@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from sqlsafe.checks import statements
-from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace, Rule
+from sqlsafe.checks.base import FileContext, FixPlan, Index, Insert, Replace, Rule
 from sqlsafe.checks.sessions import (
     is_async_session,
     kind_of,
@@ -186,7 +186,14 @@ class UnawaitedSessionCall(Rule):
     summary = "`AsyncSession` coroutine method called without `await`"
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
-    triggers = (*sorted(COROUTINE_METHODS), "awaitable_attrs")
+    triggers = ("AsyncSession", "async_sessionmaker", "awaitable_attrs")
+
+    @classmethod
+    def triggers_for(cls, index: Index) -> tuple[str, ...]:
+        # An async session is proven by one of these words, or by the name of a project
+        # session factory, session class or alias (`AsyncSessionDep`) the index knows.
+        names = (*getattr(index, "factory_names", ()), *getattr(index, "alias_names", ()))
+        return (*cls.triggers, *sorted(names))
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
