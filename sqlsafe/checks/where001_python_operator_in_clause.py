@@ -14,8 +14,8 @@ CONDITION_METHODS = frozenset({"where", "filter", "having"})
 # Methods whose arguments after the first (the joined target) are the ON clause.
 JOIN_METHODS = frozenset({"join", "outerjoin"})
 LIBRARIES = ("sqlalchemy", "sqlmodel")
-# The modules that define or re-export `and_`, `or_` and `not_`.
-CONJUNCTION_MODULES = (
+# The modules that define or re-export `and_`, `or_`, `not_` and `case`.
+FUNCTION_MODULES = (
     "sqlalchemy",
     "sqlalchemy.sql",
     "sqlalchemy.sql.expression",
@@ -76,7 +76,8 @@ class PythonOperatorInClause(Rule):
     ## What it does
     Checks for Python's `is None`, `is not None`, `is True`, `is False`, `in`, `not`, `and`
     and `or` applied to column expressions inside `where()`, `filter()`, `having()`, the
-    ON clause of `join()` / `outerjoin()`, and `and_()` / `or_()` / `not_()`.
+    ON clause of `join()` / `outerjoin()`, `and_()` / `or_()` / `not_()`, and the conditions
+    of `case((condition, value), ...)`.
 
     ## Why is this bad?
     SQLAlchemy builds SQL from Python operators it can overload: `==`, `!=`, `<`, `&`, `|`,
@@ -173,17 +174,26 @@ class PythonOperatorInClause(Rule):
                     if arg.keyword is not None and arg.keyword.value == "onclause"
                 ]
                 return positional[1:] + onclause
-        if self._is_conjunction(func):
+        function = self._library_function(func)
+        if function in ("and_", "or_", "not_"):
             return positional
+        if function == "case":
+            # `case((condition, value), ...)`: the first element of each pair.
+            return [
+                value.elements[0].value
+                for value in positional
+                if isinstance(value, cst.Tuple) and value.elements
+            ]
         return []
 
-    def _is_conjunction(self, func: cst.BaseExpression) -> bool:
-        """Does `func` name SQLAlchemy's or SQLModel's `and_`, `or_` or `not_`?"""
+    def _library_function(self, func: cst.BaseExpression) -> str | None:
+        """The name of the SQLAlchemy or SQLModel function `func` names, if it is one of the
+        modules that define or re-export `and_`, `or_`, `not_` and `case`."""
         qualname = self._qualify(func)
         if qualname is None:
-            return False
+            return None
         module, _, name = qualname.rpartition(".")
-        return name in ("and_", "or_", "not_") and module in CONJUNCTION_MODULES
+        return name if module in FUNCTION_MODULES else None
 
     def _qualify(self, node: cst.BaseExpression) -> str | None:
         text = dotted(node)
@@ -436,10 +446,10 @@ class PythonOperatorInClause(Rule):
         ]
         for local, qualname in names:
             module, _, defined = qualname.rpartition(".")
-            if module in CONJUNCTION_MODULES and defined == name:
+            if module in FUNCTION_MODULES and defined == name:
                 return local, ()
         for local, qualname in names:
-            if qualname in CONJUNCTION_MODULES:
+            if qualname in FUNCTION_MODULES:
                 return f"{local}.{name}", ()
         if name in self.context.names.names or self._bound_in_function(name):
             return None

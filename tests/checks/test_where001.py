@@ -149,6 +149,11 @@ FLAGGED = {
         "stmt = select(Squad).where(*names, Squad.gone.is_(None))",
         "unsafe",
     ),
+    "case-condition": (
+        "stmt = select(sa.case((Squad.gone is None, 1), else_=0))",
+        "stmt = select(sa.case((Squad.gone.is_(None), 1), else_=0))",
+        "unsafe",
+    ),
     "mixed-chain": (
         "stmt = select(Squad).where((Squad.id == 1 or Squad.id == 2) and Squad.active == True)",
         "stmt = select(Squad).where(sa.and_(or_(Squad.id == 1, Squad.id == 2), "
@@ -176,6 +181,7 @@ NOT_FLAGGED = {
     "not-a-mapped-attribute": "stmt = select(Squad).where(Squad.model_config is None)",
     "str-join": "text = ', '.join(name for name in names if name is not None)",
     "join-target-only": "stmt = select(Squad).join(Account)",
+    "case-value": "stmt = select(sa.case((Squad.id == 1, Squad.gone is None)))",
     "table-from-a-parameter": "stmt = sa.select(x).where(x.c.gone is None)",
     "table-not-only-from-table": (
         'logs = sa.table("logs") if x else squad\nstmt = sa.select(logs).where(logs.c.run is None)'
@@ -280,7 +286,7 @@ PROGRAM = (
     MODELS
     + """
 
-from sqlalchemy import column, create_engine, table
+from sqlalchemy import case, column, create_engine, table
 from sqlmodel import Session, select
 
 squads = table("squad", column("name"), column("gone"))
@@ -303,6 +309,7 @@ QUERIES = {
     "core table": lambda: select(squads.c.name).where(squads.c.gone is None),
     "column clause": lambda: select(Squad.name).where(not column("active")),
     "relationship": lambda: select(Account.owner).where(Account.club is None),
+    "case": lambda: select(Squad.name).where(case((Squad.gone is None, True), else_=False)),
 }
 
 with Session(engine) as session:
@@ -340,6 +347,7 @@ OUTCOMES = {
     "core table": ("[]", "['red']"),
     "column clause": ("TypeError", "['blue']"),
     "relationship": ("[]", "[]"),  # reported without a fix: `.is_()` raises on a relationship
+    "case": ("[]", "['red']"),
 }
 
 
