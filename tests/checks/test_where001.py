@@ -303,6 +303,8 @@ QUERIES = {
     "not in": lambda: select(Squad.name).where(Squad.name not in ["blue", "green"]),
     "not attribute": lambda: select(Squad.name).where(not Squad.active),
     "not comparison": lambda: select(Squad.name).where(not (Squad.id > 1)),
+    "not equality": lambda: select(Squad.name).where(not (Squad.name == "red")),
+    "in a column": lambda: select(Squad.name).where("r" in Squad.name),
     "and": lambda: select(Squad.name).where(Squad.active == True and Squad.gone == "y"),
     "or": lambda: select(Squad.name).where(Squad.id > 2 or Squad.name == "red"),
     "declarative": lambda: select(Account.owner).where(Account.closed is None),
@@ -341,6 +343,8 @@ OUTCOMES = {
     "not in": ("['blue', 'green', 'red']", "['red']"),
     "not attribute": ("[]", "['blue']"),
     "not comparison": ("TypeError", "['red']"),
+    "not equality": ("['blue', 'green', 'red']", "['blue', 'green']"),
+    "in a column": ("NotImplementedError", "NotImplementedError"),  # reported without a fix
     "and": ("['green', 'red']", "['green']"),
     "or": ("TypeError", "['green', 'red']"),
     "declarative": ("[]", "['ann']"),
