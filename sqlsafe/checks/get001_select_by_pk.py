@@ -10,7 +10,7 @@ import libcst as cst
 
 from sqlsafe.checks import statements
 from sqlsafe.checks.base import FileContext, FixPlan, ModelFacts, Replace, Rule
-from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, dotted
+from sqlsafe.checks.names import COL, SQLALCHEMY_SELECT, SQLMODEL_SELECT, dotted
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -19,7 +19,6 @@ GET_ONE_VERSION = (2, 0, 22)
 GET_VERSION = (1, 4)
 
 FILTERS = frozenset({"where", "filter", "filter_by"})
-COL = frozenset({"sqlmodel.col", "sqlmodel.sql.expression.col"})
 # Terminal method -> the Session method that does the same by primary key.
 ON_MODELS = {"first": "get", "one_or_none": "get", "one": "get_one"}
 ON_ROWS = {"scalar_one_or_none": "get", "scalar": "get", "scalar_one": "get_one"}

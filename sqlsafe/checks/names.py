@@ -35,6 +35,8 @@ SQLALCHEMY_SELECT = frozenset(
 TEXT = frozenset(
     {"sqlmodel.text", "sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"}
 )
+# SQLModel's typing helper: `col(Model.field)` is `Model.field`.
+COL = frozenset({"sqlmodel.col", "sqlmodel.sql.expression.col"})
 SQLMODEL_SESSION = "sqlmodel.orm.session.Session"
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session.AsyncSession"
 SQLALCHEMY_SESSION = "sqlalchemy.orm.session.Session"

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 # code -> module under sqlsafe.checks that defines it as `RULE`.
 RULE_MODULES: dict[str, str] = {
+    "AWAIT001": "await001_unawaited_session_call",
     "DETACH001": "detach001_returns_orm_instance",
     "DETACH002": "detach002_returns_expired_instance",
     "DETACH003": "detach003_returns_refreshed_instance",
@@ -22,6 +23,7 @@ RULE_MODULES: dict[str, str] = {
     "ROW004": "row004_row_as_model",
     "SCOPE001": "scope001_read_after_session",
     "SQL001": "sql001_exec_params",
+    "WHERE001": "where001_python_operator_in_clause",
 }
 
 CODES: tuple[str, ...] = tuple(sorted(RULE_MODULES))

@@ -54,6 +54,15 @@ def is_sqlmodel_session(context: FileContext, kind: SessionKind) -> bool:
     return canonical_session_class(context.index.session_base(cls)) in SQLMODEL_SESSION_CLASSES
 
 
+def is_async_session(context: FileContext, kind: SessionKind) -> bool:
+    """Is this an `AsyncSession`, also when a synchronous `sessionmaker(class_=AsyncSession)`
+    (SQLAlchemy 1.4's spelling) or a project subclass makes it?"""
+    if kind.is_async or kind.session_class in ASYNC_SESSION_CLASSES:
+        return True
+    base = canonical_session_class(context.index.session_base(kind.session_class))
+    return base in ASYNC_SESSION_CLASSES
+
+
 def _false_keyword(call: cst.Call, keyword: str) -> bool:
     return any(
         arg.keyword is not None
