@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FileContext, FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -79,7 +79,7 @@ class UnpackModelResult(Rule):
     triggers = statements.RESULT_TRIGGERS
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if not statements.is_index_zero(node):
+        if not statements.is_index_zero(node) or shims.unreachable(self.context, node):
             return
         found = statements.facts(self.context, node.value)
         verdict = statements.model_verdict(found, ELEMENT_VIAS)
@@ -92,7 +92,7 @@ class UnpackModelResult(Rule):
             return
         target = node.targets[0]
         name = _single(target.target)
-        if name is None:
+        if name is None or shims.unreachable(self.context, node):
             return
         verdict = statements.model_verdict(statements.facts(self.context, node.value))
         if verdict is None:
@@ -120,7 +120,7 @@ class UnpackModelResult(Rule):
         asynchronous: cst.Asynchronous | None,
     ) -> None:
         name = _single(target)
-        if name is None or asynchronous is not None:
+        if name is None or asynchronous is not None or shims.unreachable(self.context, target):
             return
         verdict = statements.model_verdict(statements.iteration_facts(self.context, iterable))
         if verdict is None:

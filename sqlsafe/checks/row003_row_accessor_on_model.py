@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -93,6 +93,8 @@ class RowAccessorOnModel(Rule):
         attr = node.attr.value
         if not attr[:1].isupper() and attr not in ROW_ACCESSORS:
             return
+        if shims.unreachable(self.context, node):
+            return
         verdict = statements.model_verdict(statements.facts(self.context, node.value))
         if verdict is None or not verdict.proven:
             return
@@ -116,7 +118,7 @@ class RowAccessorOnModel(Rule):
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
-        if method not in statements.RESULT_ONLY_METHODS:
+        if method not in statements.RESULT_ONLY_METHODS or shims.unreachable(self.context, node):
             return
         results = statements.scalar_result(statements.facts(self.context, func.value))
         if results is None:

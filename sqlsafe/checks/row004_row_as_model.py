@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FixPlan, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -77,6 +77,8 @@ class RowAsModel(Rule):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
         if attr.startswith("_") or attr in statements.ROW_PUBLIC_API:
+            return
+        if shims.unreachable(self.context, node):
             return
         verdict = statements.row_verdict(statements.facts(self.context, node.value))
         if verdict is None or attr == verdict.entity.label:
