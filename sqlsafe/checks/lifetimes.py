@@ -273,6 +273,17 @@ class _Walker:
         # whose exit commits first (an inner `with s.begin():`), innermost last.
         self.exiting: list[Block] = []
         self.committing: list[Block] = []
+        # Parameters not rebound yet: an object the caller passes in becomes the session's
+        # when the function adds it (a FastAPI create endpoint's `hero: Hero`).
+        self.params: dict[str, cst.Param] = {}
+        if function is not None:
+            parameters = function.params
+            for param in (
+                *parameters.posonly_params,
+                *parameters.params,
+                *parameters.kwonly_params,
+            ):
+                self.params[param.name.value] = param
 
     def run(self) -> Analysis:
         body: cst.CSTNode = self.function.body if self.function is not None else self.context.module
@@ -659,6 +670,12 @@ class _Walker:
         elif isinstance(value, Instance) and not value.attached:
             # Added to another live session: it can load again.
             self.state.values[name] = replace(value, block=block, attached=True)
+        elif value is None and name in self.params:
+            annotation = self.params[name].annotation
+            model = self.qualify(annotation.annotation) if annotation is not None else None
+            if model is not None and self.context.index.model(model) is None:
+                model = None
+            self.state.values[name] = Instance(block, model, Shape.ONE, node, pending=True)
 
     def commit(self, block: Block, cause: str) -> None:
         if block.kind.expire_on_commit:
@@ -857,6 +874,7 @@ class _Walker:
             return
         if isinstance(target, cst.Name):
             self.forget(target.value)
+            self.params.pop(target.value, None)
             if value is not None:
                 self.state.values[target.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
