@@ -55,6 +55,8 @@ class Block:
     """The block commits when it exits (`with s.begin()`, `sessionmaker.begin()`)."""
     path: tuple[tuple[cst.CSTNode, int], ...] = ()
     """Where the opening statement sits: (suite, index) from the outermost suite inwards."""
+    exit_cause: str = "the commit at the end of the `begin()` block"
+    """What commits when the block ends, for messages."""
 
     @property
     def is_async(self) -> bool:
@@ -395,7 +397,8 @@ class _Walker:
             self.analysis.returns.append(ReturnSite(node, statement, None, False, False))
             return
         commits = block.begins or block in self.committing
-        at_close = _closed(_committed(value, _BEGIN_EXIT) if commits else value)
+        cause = block.exit_cause if block.begins else _BEGIN_EXIT
+        at_close = _closed(_committed(value, cause) if commits else value)
         self.analysis.returns.append(ReturnSite(node, statement, at_close, True, commits))
 
     def with_(self, node: cst.With) -> None:
@@ -414,7 +417,12 @@ class _Walker:
                 committing.append(begun)
             kind = session_made_by(self.context, item.item)
             if kind is not None and name is not None:
-                block = Block(name, kind, node, _is_begin(item.item), tuple(self.path))
+                factory = self.commits_on_exit(item.item)
+                block = Block(
+                    name, kind, node, _is_begin(item.item) or factory is not None, tuple(self.path)
+                )
+                if factory is not None:
+                    block.exit_cause = f"the commit `{factory}()` makes when the block ends"
                 self.analysis.blocks.append(block)
                 self.state.sessions[name] = block
                 self.forget(name, keep_session=True)
@@ -434,7 +442,7 @@ class _Walker:
             self.commit(block, _BEGIN_EXIT)
         for block in reversed(opened):
             if block.begins:
-                self.commit(block, _BEGIN_EXIT)
+                self.commit(block, block.exit_cause)
             self.close(block)
 
     def if_(self, node: cst.If) -> None:
@@ -891,6 +899,16 @@ class _Walker:
         self.state.values.pop(name, None)
         if not keep_session:
             self.state.sessions.pop(name, None)
+
+    def commits_on_exit(self, node: cst.BaseExpression) -> str | None:
+        """`with get_session() as s` of a factory that commits after its `yield`: its name."""
+        if not isinstance(node, cst.Call):
+            return None
+        qualname = self.context.names.qualify(node.func)
+        factory = self.context.index.factory(qualname) if qualname is not None else None
+        if factory is None or not factory.commits_on_exit:
+            return None
+        return dotted(node.func)
 
     def begun_session(self, node: cst.BaseExpression) -> Block | None:
         """The open session whose `begin()` this is (`with s.begin():`)."""
