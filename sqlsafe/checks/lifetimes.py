@@ -27,7 +27,12 @@ import libcst as cst
 
 from sqlsafe.checks.base import FileContext, Index, ModelFacts
 from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, dotted
-from sqlsafe.checks.sessions import SessionKind, is_sqlmodel_session, session_made_by
+from sqlsafe.checks.sessions import (
+    SessionKind,
+    is_sqlmodel_session,
+    parameter_bindings,
+    session_made_by,
+)
 from sqlsafe.traversal import children
 
 
@@ -57,6 +62,9 @@ class Block:
     """Where the opening statement sits: (suite, index) from the outermost suite inwards."""
     exit_cause: str = "the commit at the end of the `begin()` block"
     """What commits when the block ends, for messages."""
+    parameter: bool = False
+    """An `AsyncSession` the function receives: never closed here, and its factory's
+    `expire_on_commit` is not known."""
 
     @property
     def is_async(self) -> bool:
@@ -289,6 +297,15 @@ class _Walker:
 
     def run(self) -> Analysis:
         body: cst.CSTNode = self.function.body if self.function is not None else self.context.module
+        assert self.state is not None
+        if self.function is not None:
+            # An AsyncSession parameter (a FastAPI dependency) cannot load lazily either: its
+            # instances are tracked for reads, and it stays open when the function returns.
+            for name, binding in parameter_bindings(self.context, self.function).items():
+                if binding.kind.is_async:
+                    kind = replace(binding.kind, expire_on_commit=None)
+                    block = Block(name, kind, binding.node, begins=False, parameter=True)
+                    self.state.sessions[name] = block
         self.suite(body)
         return self.analysis
 
