@@ -129,9 +129,10 @@ class IndexModelResult(Rule):
         )
 
     def verdict(self, node: cst.Subscript) -> statements.Verdict | None:
-        if not statements.is_index_zero(node) or shims.unreachable(self.context, node):
+        if not statements.is_index_zero(node):
             return None
-        return statements.model_verdict(statements.facts(self.context, node.value), VIAS)
+        verdict = statements.model_verdict(statements.facts(self.context, node.value), VIAS)
+        return None if verdict is None or shims.unreachable(self.context, node) else verdict
 
 
 def _tests(test: cst.BaseExpression, name: str) -> bool:

@@ -79,11 +79,11 @@ class UnpackModelResult(Rule):
     triggers = statements.RESULT_TRIGGERS
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if not statements.is_index_zero(node) or shims.unreachable(self.context, node):
+        if not statements.is_index_zero(node):
             return
         found = statements.facts(self.context, node.value)
         verdict = statements.model_verdict(found, ELEMENT_VIAS)
-        if verdict is not None:
+        if verdict is not None and not shims.unreachable(self.context, node):
             message = statements.model_message(verdict, "`[0]`")
             self.report(node, message, statements.index_fix(self.context, node, verdict))
 
@@ -92,10 +92,10 @@ class UnpackModelResult(Rule):
             return
         target = node.targets[0]
         name = _single(target.target)
-        if name is None or shims.unreachable(self.context, node):
+        if name is None:
             return
         verdict = statements.model_verdict(statements.facts(self.context, node.value))
-        if verdict is None:
+        if verdict is None or shims.unreachable(self.context, node):
             return
         fix = None
         if verdict.proven:
@@ -120,10 +120,10 @@ class UnpackModelResult(Rule):
         asynchronous: cst.Asynchronous | None,
     ) -> None:
         name = _single(target)
-        if name is None or asynchronous is not None or shims.unreachable(self.context, target):
+        if name is None or asynchronous is not None:
             return
         verdict = statements.model_verdict(statements.iteration_facts(self.context, iterable))
-        if verdict is None:
+        if verdict is None or shims.unreachable(self.context, target):
             return
         fix = None
         if verdict.proven:

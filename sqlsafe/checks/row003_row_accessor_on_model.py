@@ -93,10 +93,8 @@ class RowAccessorOnModel(Rule):
         attr = node.attr.value
         if not attr[:1].isupper() and attr not in ROW_ACCESSORS:
             return
-        if shims.unreachable(self.context, node):
-            return
         verdict = statements.model_verdict(statements.facts(self.context, node.value))
-        if verdict is None or not verdict.proven:
+        if verdict is None or not verdict.proven or shims.unreachable(self.context, node):
             return
         label = verdict.entity.label
         fix = None
@@ -118,10 +116,10 @@ class RowAccessorOnModel(Rule):
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
-        if method not in statements.RESULT_ONLY_METHODS or shims.unreachable(self.context, node):
+        if method not in statements.RESULT_ONLY_METHODS:
             return
         results = statements.scalar_result(statements.facts(self.context, func.value))
-        if results is None:
+        if results is None or shims.unreachable(self.context, node):
             return
         fix = None
         if method == "scalars" and not node.args:

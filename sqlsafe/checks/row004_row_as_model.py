@@ -78,10 +78,8 @@ class RowAsModel(Rule):
         attr = node.attr.value
         if attr.startswith("_") or attr in statements.ROW_PUBLIC_API:
             return
-        if shims.unreachable(self.context, node):
-            return
         verdict = statements.row_verdict(statements.facts(self.context, node.value))
-        if verdict is None or attr == verdict.entity.label:
+        if verdict is None or attr == verdict.entity.label or shims.unreachable(self.context, node):
             return
         label = verdict.entity.label
         field = self._field(verdict.entity, attr)
