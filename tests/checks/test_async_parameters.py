@@ -94,7 +94,7 @@ async def main():
 asyncio.run(main())
 """
 
-# The failing forms: (program, what the message adds for a session the function receives)
+# name -> program: each reads a lazy relationship through the session it receives.
 FAILING = {
     "lazy-collection": """
         async def run(session: AsyncSession):
