@@ -328,6 +328,14 @@ class _Clause:
     reached: dict[Shape, Truth]
     """Is the test evaluated, for each shape (None: perhaps)."""
     truth: dict[Shape, Truth]
+    pure: bool
+    """The test only probes the subject: it can go without losing an effect."""
+
+    @property
+    def removable(self) -> bool:
+        """The clause can go: it never runs, and its test is never evaluated or does
+        nothing."""
+        return self.dead and (self.pure or all(r is False for r in self.reached.values()))
 
     @property
     def dead(self) -> bool:
@@ -366,8 +374,9 @@ def _if_chain(context: FileContext, node: cst.If) -> Shim | None:
     reached: dict[Shape, Truth] = {shape: True for shape in subject.shapes}
     clauses: list[_Clause] = []
     for branch in ifs:
+        evaluation.pure = True
         truth = {shape: evaluation.truth(branch.test, shape) for shape in subject.shapes}
-        clauses.append(_Clause(branch, reached, truth))
+        clauses.append(_Clause(branch, reached, truth, evaluation.pure))
         reached = {shape: _and(reached[shape], _not(truth[shape])) for shape in reached}
     else_dead = final is not None and all(value is False for value in reached.values())
     deciding = next(
@@ -387,7 +396,7 @@ def _if_chain(context: FileContext, node: cst.If) -> Shim | None:
     else:
         never = "the `else` branch"
     fix = None
-    if evaluation.pure and not has_multiline_string(node):
+    if not has_multiline_string(node):
         fix = _if_fix(context, node, clauses, final if not else_dead else None)
     return Shim(deciding.node.test, subject, _message(subject, always, never), tuple(dead), fix)
 
@@ -401,8 +410,12 @@ def _if_fix(
     last: cst.BaseSuite | None = final.body if final is not None else None
     for clause in clauses:
         if clause.dead:
+            if not clause.removable:
+                return None
             continue
         if clause.decided is True:
+            if not clause.pure:
+                return None
             last = clause.node.body
             break
         kept.append(clause.node)

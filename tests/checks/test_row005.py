@@ -78,6 +78,51 @@ SHIMS = {
                 return result.email
         """,
     ),
+    "dead-if-before-a-live-elif": (
+        """
+        def run(session: Session):
+            emails = []
+            for user in session.exec(select(User)).all():
+                if hasattr(user, "_mapping"):
+                    emails.append(user[0].email)
+                # the model
+                elif user.email:
+                    emails.append(user.email)
+                else:
+                    emails.append(None)
+            return emails
+        """,
+        "['a@x.io']",
+        """
+        def run(session: Session):
+            emails = []
+            for user in session.exec(select(User)).all():
+                # the model
+                if user.email:
+                    emails.append(user.email)
+                else:
+                    emails.append(None)
+            return emails
+        """,
+    ),
+    "elif-never-evaluated": (
+        """
+        def run(session: Session):
+            x = session.exec(select(User)).one()
+            if hasattr(x, "email"):
+                y = x
+            elif undefined_check(x):
+                y = None
+            return y
+        """,
+        "User",
+        """
+        def run(session: Session):
+            x = session.exec(select(User)).one()
+            y = x
+            return y
+        """,
+    ),
     "comprehension": (
         """
         def run(session: Session):
@@ -311,6 +356,15 @@ NO_FIX = {
         def run(session: Session):
             x = session.exec(select(User)).one()
             return x[0] if hasattr(x, "_mapping") and audit() else x
+        """,
+    "dead-test-with-a-call": """
+        def run(session: Session):
+            x = session.exec(select(User)).one()
+            if audit(x) and hasattr(x, "_mapping"):
+                y = x[0]
+            else:
+                y = x
+            return y
         """,
     "handler-binds-the-error": """
         def run(session: Session):
