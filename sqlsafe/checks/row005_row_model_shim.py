@@ -65,13 +65,14 @@ class RowModelShim(Rule):
     only read the variable (or never run), and the code it removes never runs. The live
     branch keeps its comments; the test that decides becomes an `else`, or the `if`
     statement is replaced by the branch's statements; a `try` becomes the statements of the
-    part that runs.
+    part that runs. An `if` with no `else` whose test is always false is deleted (the
+    comment lines above it stay).
 
     There is no fix when a test that runs and that the fix removes or turns into the `else`
     does more than probe the variable (a call in it would no longer run), when the `except`
     binds the exception (`as error`) or the `try` has a `finally`, when the code holds a
-    string spanning lines (re-indenting would change it), or when nothing runs at all (an
-    `if` with no `else` whose test is always false: delete it by hand).
+    string spanning lines (re-indenting would change it), or when the `if` to delete is the
+    only statement of its block.
 
     ## References
     - [SQLModel: Read one row](https://sqlmodel.tiangolo.com/tutorial/one/)

@@ -120,17 +120,21 @@ def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 def _find(context: FileContext, scope: cst.CSTNode) -> Iterator[Shim]:
     elifs: set[cst.If] = set()
-    stack = list(children(scope))
+    # Statements alone in their block: deleting one would leave the block empty.
+    alone: set[cst.CSTNode] = set()
+    stack = [scope]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.FunctionDef):
+        if isinstance(node, cst.FunctionDef) and node is not scope:
             continue
+        if isinstance(node, (cst.IndentedBlock, cst.Module)) and len(node.body) == 1:
+            alone.add(node.body[0])
         shim: Shim | None = None
         if isinstance(node, cst.If):
             if isinstance(node.orelse, cst.If):
                 elifs.add(node.orelse)
             if node not in elifs:
-                shim = _if_chain(context, node)
+                shim = _if_chain(context, node, deletable=node not in alone)
         elif isinstance(node, cst.IfExp):
             shim = _conditional(context, node)
         elif isinstance(node, cst.Try):
@@ -358,7 +362,7 @@ def _not(value: Truth) -> Truth:
     return None if value is None else not value
 
 
-def _if_chain(context: FileContext, node: cst.If) -> Shim | None:
+def _if_chain(context: FileContext, node: cst.If, deletable: bool) -> Shim | None:
     ifs: list[cst.If] = []
     current: cst.If | cst.Else | None = node
     while isinstance(current, cst.If):
@@ -397,15 +401,20 @@ def _if_chain(context: FileContext, node: cst.If) -> Shim | None:
         never = "the `else` branch"
     fix = None
     if not has_multiline_string(node):
-        fix = _if_fix(context, node, clauses, final if not else_dead else None)
+        fix = _if_fix(context, node, clauses, final if not else_dead else None, deletable)
     return Shim(deciding.node.test, subject, _message(subject, always, never), tuple(dead), fix)
 
 
 def _if_fix(
-    context: FileContext, node: cst.If, clauses: list[_Clause], final: cst.Else | None
+    context: FileContext,
+    node: cst.If,
+    clauses: list[_Clause],
+    final: cst.Else | None,
+    deletable: bool,
 ) -> tuple[Replace, ...] | None:
     """The chain without its dead clauses, the first test that is always true as its
-    `else`; `final` is the original `else`, if it may run."""
+    `else`; `final` is the original `else`, if it may run. With nothing left, the statement
+    goes, if its block keeps another."""
     kept: list[cst.If] = []
     last: cst.BaseSuite | None = final.body if final is not None else None
     for clause in clauses:
@@ -421,8 +430,7 @@ def _if_fix(
         kept.append(clause.node)
     if not kept:
         if last is None:
-            # Nothing runs: deleting a whole statement is left to the user.
-            return None
+            return (Replace(node, "", whole_lines=True),) if deletable else None
         return _replace_statement(context, node, _hoisted(last))
     orelse: cst.If | cst.Else | None = cst.Else(body=last) if last is not None else None
     for branch in reversed(kept[1:]):

@@ -123,6 +123,23 @@ SHIMS = {
             return y
         """,
     ),
+    "unwrap-that-never-runs": (
+        """
+        def run(session: Session):
+            x = session.exec(select(User)).one()
+            # old SQLModel gave Rows
+            if isinstance(x, Row):  # unwrap
+                x = x[0]
+            return x
+        """,
+        "User",
+        """
+        def run(session: Session):
+            x = session.exec(select(User)).one()
+            # old SQLModel gave Rows
+            return x
+        """,
+    ),
     "comprehension": (
         """
         def run(session: Session):
@@ -345,12 +362,11 @@ def test_shadowed_hasattr_leaves_the_row_rule_its_finding():
 
 # Shims whose live code cannot be isolated: reported, no fix.
 NO_FIX = {
-    "nothing-runs": """
+    "nothing-runs-and-nothing-else-in-the-block": """
         def run(session: Session):
-            x = session.exec(select(User)).one()
-            if isinstance(x, Row):
-                x = x[0]
-            return x
+            for x in session.exec(select(User)).all():
+                if isinstance(x, Row):
+                    x = x[0]
         """,
     "test-with-a-call": """
         def run(session: Session):
@@ -415,3 +431,10 @@ def test_docs():
     assert rule.name == "row-model-shim" and rule.severity.value == "warning"
     for section in ("## What it does", "## Why is this bad?", "## Example", "## Fix safety"):
         assert section in rule.explanation
+
+
+@pytest.mark.parametrize("ending", ["", "\n"])
+def test_deleted_statement_at_the_end_of_the_file(ending):
+    kept = "with Session() as s:\n    x = s.exec(select(User)).one()\n"
+    source = HEADER + kept + "    if isinstance(x, Row):\n        x = x[0]  # unwrap" + ending
+    assert fix(source, SELECT, index=index()) == HEADER + kept
