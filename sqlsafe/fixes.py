@@ -38,7 +38,16 @@ def plan_to_fix(
             edits.append(Edit(at, at, change.text))
         else:
             new = change.new if isinstance(change.new, str) else module.code_for_node(change.new)
-            edits.append(Edit(_start(where), _end(where), new))
+            start, end = _start(where), _end(where)
+            if change.whole_lines:
+                start = Location(where.start.line, 1)
+                below = where.end.line + 1
+                end = (
+                    Location(below, 1)
+                    if below <= locator.row_count
+                    else locator.location(len(locator.text))
+                )
+            edits.append(Edit(start, end, new))
     for source_module, name in plan.imports:
         edit = import_edit(module, positions, locator, source_module, name)
         if edit is not None:

@@ -46,6 +46,9 @@ DOCS_URL = "https://github.com/sqlsafe/sqlsafe/blob/main/README.md#{code}"
 class Replace:
     node: cst.CSTNode
     new: cst.CSTNode | str
+    whole_lines: bool = False
+    """Replace the lines the node spans, indentation and line ending included: with `""`,
+    a statement is deleted (a node's own range starts after its indentation)."""
 
 
 @dataclass(frozen=True)

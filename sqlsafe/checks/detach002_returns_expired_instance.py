@@ -12,8 +12,11 @@ class ReturnsExpiredInstance(ReturnsRule):
     Checks for functions that return an ORM instance from a session they open and close
     themselves, when the instance is certainly expired at the close: a `commit()`,
     `rollback()`, `expire()` or `expire_all()` came after it was loaded with no `refresh()`
-    after it, or the return is inside a `session.begin()` block (which commits on exit), and
-    the session does not set `expire_on_commit=False`.
+    after it, or the return is inside a `session.begin()` block or the `with` block of a
+    `@contextmanager` factory that commits after its `yield` (both commit on exit), and the
+    session does not set `expire_on_commit=False`. The instance may have been loaded, built
+    in the function, or received as a parameter (`def create(hero: Hero)`): once the
+    function adds it to its session, the commit and the close act on it the same way.
 
     ## Why is this bad?
     A commit expires every attribute of every instance in the session; once the session is

@@ -40,6 +40,9 @@ class Lookup:
     fixable: bool = True
     """False for a statement held in a variable: the rewrite would leave its assignment
     behind, and a fix cannot yet remove a statement."""
+    result_value: cst.BaseExpression | None = None
+    """For a result held in a variable, the awaited call assigned to it: the fix puts the
+    `get` there, and the variable in place of the method called on it."""
 
 
 class SelectByPrimaryKey(Rule):
@@ -91,6 +94,9 @@ class SelectByPrimaryKey(Rule):
     - `session.query(Model).filter(...).first()` / `.one_or_none()`;
     - the `await`ed forms on an `AsyncSession`: `(await session.exec(stmt)).first()` becomes
       `await session.get(Model, key)`;
+    - an awaited result held in a variable that is assigned once and used once:
+      `result = await session.execute(stmt)` then `result.scalar_one_or_none()` becomes
+      `result = await session.get(Model, key)` then `result`;
     - `.one()` / `.scalar_one()`, which become `session.get_one()`, only when
       `sqlalchemy-version` is 2.0.22 or later (`get_one` does not exist before).
 
@@ -104,7 +110,8 @@ class SelectByPrimaryKey(Rule):
 
     Not reported: a partial key, extra conditions, joins, ordering, limits, `.options()` and
     `.execution_options()`, `.distinct()`, `.all()`, `session.execute(stmt).first()` (a Row,
-    not the model), a comparison with `None`, a result held in a variable before `.first()`,
+    not the model), a comparison with `None`, a synchronous result held in a variable before
+    `.first()` (SQLModel's tutorials teach that form) or a result variable used again,
     a statement that is a parameter or reassigned on some path, and receivers that are not
     proven to be sessions.
 
@@ -228,6 +235,9 @@ class SelectByPrimaryKey(Rule):
         through_scalars = _calls(result, "scalars") and not awaited
         if through_scalars:
             result, awaited = _unawait(result.func.value)  # type: ignore[attr-defined]
+        held = self._held_result(result) if not awaited else None
+        if held is not None:
+            result, awaited = _unawait(held)
         if not isinstance(result, cst.Call) or not isinstance(result.func, cst.Attribute):
             return None
         if _is_query(result):
@@ -238,9 +248,12 @@ class SelectByPrimaryKey(Rule):
         statement = _only_argument(result)
         if producer not in ("exec", "execute", "scalars") or statement is None:
             return None
-        return self._lookup(
+        lookup = self._lookup(
             result.func.value, producer, statement, method, awaited, through_scalars
         )
+        if lookup is None or held is None:
+            return lookup
+        return dataclasses.replace(lookup, result_value=held)
 
     def _lookup(
         self,
@@ -286,16 +299,31 @@ class SelectByPrimaryKey(Rule):
         """What a local variable holds when only one assignment can reach this use."""
         if not isinstance(node, cst.Name):
             return None
-        functions = self.context.functions
-        scope = statements.scope_of(
-            self.context, functions[-1] if functions else self.context.module
-        )
+        scope = self._scope()
         if node.value in scope.params or node.value in scope.declared:
             return None
         reaching = scope.reaching(node.value, node)
         if len(reaching) != 1 or reaching[0].kind != "value":
             return None
         return reaching[0].expression
+
+    def _held_result(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The awaited call a local variable holds, when it is assigned once and this is its
+        only use (`result = await session.execute(stmt)`, then `result.scalar_one()`)."""
+        held = self._held_statement(node)
+        if not isinstance(held, cst.Await) or not isinstance(node, cst.Name):
+            return None
+        scope = self._scope()
+        uses = scope.uses_by_name.get(node.value, [])
+        if len(scope.definitions.get(node.value, [])) != 1 or [u.node for u in uses] != [node]:
+            return None
+        return held
+
+    def _scope(self) -> statements.Scope:
+        functions = self.context.functions
+        return statements.scope_of(
+            self.context, functions[-1] if functions else self.context.module
+        )
 
     def _query(
         self, query: cst.Call
@@ -471,7 +499,8 @@ class SelectByPrimaryKey(Rule):
     def _fix(self, node: cst.Call, lookup: Lookup, applicability: Applicability) -> FixPlan | None:
         code = self.context.module.code_for_node
         values = list(lookup.keys.values())
-        if not lookup.fixable or _has_comments(node, [lookup.session, *values]):
+        replaced = node if lookup.result_value is None else lookup.result_value
+        if not lookup.fixable or _has_comments(replaced, [lookup.session, *values]):
             return None
         if len(values) == 1:
             key = code(values[0])
@@ -483,6 +512,16 @@ class SelectByPrimaryKey(Rule):
         if lookup.for_update is not None:
             arguments += f", with_for_update={lookup.for_update}"
         replacement = f"{code(lookup.session)}.{lookup.method}({arguments})"
+        if lookup.result_value is not None:
+            assert isinstance(node.func, cst.Attribute)
+            variable = _unawait(node.func.value)[0]
+            if isinstance(variable, cst.Call):  # `result.scalars().first()`
+                variable = variable.func.value  # type: ignore[attr-defined]
+            return FixPlan(
+                (Replace(lookup.result_value, f"await {replacement}"), Replace(node, variable)),
+                applicability,
+                f"Use `{dotted(lookup.session) or 'session'}.{lookup.method}()`",
+            )
         if lookup.awaited and node not in self.awaited:
             replacement = f"await {replacement}"
             if node in self.operands:

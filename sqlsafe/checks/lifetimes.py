@@ -27,7 +27,12 @@ import libcst as cst
 
 from sqlsafe.checks.base import FileContext, Index, ModelFacts
 from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, dotted
-from sqlsafe.checks.sessions import SessionKind, is_sqlmodel_session, session_made_by
+from sqlsafe.checks.sessions import (
+    SessionKind,
+    is_sqlmodel_session,
+    parameter_bindings,
+    session_made_by,
+)
 from sqlsafe.traversal import children
 
 
@@ -55,6 +60,11 @@ class Block:
     """The block commits when it exits (`with s.begin()`, `sessionmaker.begin()`)."""
     path: tuple[tuple[cst.CSTNode, int], ...] = ()
     """Where the opening statement sits: (suite, index) from the outermost suite inwards."""
+    exit_cause: str = "the commit at the end of the `begin()` block"
+    """What commits when the block ends, for messages."""
+    parameter: bool = False
+    """An `AsyncSession` the function receives: never closed here, and its factory's
+    `expire_on_commit` is not known."""
 
     @property
     def is_async(self) -> bool:
@@ -273,9 +283,29 @@ class _Walker:
         # whose exit commits first (an inner `with s.begin():`), innermost last.
         self.exiting: list[Block] = []
         self.committing: list[Block] = []
+        # Parameters not rebound yet: an object the caller passes in becomes the session's
+        # when the function adds it (a FastAPI create endpoint's `hero: Hero`).
+        self.params: dict[str, cst.Param] = {}
+        if function is not None:
+            parameters = function.params
+            for param in (
+                *parameters.posonly_params,
+                *parameters.params,
+                *parameters.kwonly_params,
+            ):
+                self.params[param.name.value] = param
 
     def run(self) -> Analysis:
         body: cst.CSTNode = self.function.body if self.function is not None else self.context.module
+        assert self.state is not None
+        if self.function is not None:
+            # An AsyncSession parameter (a FastAPI dependency) cannot load lazily either: its
+            # instances are tracked for reads, and it stays open when the function returns.
+            for name, binding in parameter_bindings(self.context, self.function).items():
+                if binding.kind.is_async:
+                    kind = replace(binding.kind, expire_on_commit=None)
+                    block = Block(name, kind, binding.node, begins=False, parameter=True)
+                    self.state.sessions[name] = block
         self.suite(body)
         return self.analysis
 
@@ -384,7 +414,8 @@ class _Walker:
             self.analysis.returns.append(ReturnSite(node, statement, None, False, False))
             return
         commits = block.begins or block in self.committing
-        at_close = _closed(_committed(value, _BEGIN_EXIT) if commits else value)
+        cause = block.exit_cause if block.begins else _BEGIN_EXIT
+        at_close = _closed(_committed(value, cause) if commits else value)
         self.analysis.returns.append(ReturnSite(node, statement, at_close, True, commits))
 
     def with_(self, node: cst.With) -> None:
@@ -403,7 +434,12 @@ class _Walker:
                 committing.append(begun)
             kind = session_made_by(self.context, item.item)
             if kind is not None and name is not None:
-                block = Block(name, kind, node, _is_begin(item.item), tuple(self.path))
+                factory = self.commits_on_exit(item.item)
+                block = Block(
+                    name, kind, node, _is_begin(item.item) or factory is not None, tuple(self.path)
+                )
+                if factory is not None:
+                    block.exit_cause = f"the commit `{factory}()` makes when the block ends"
                 self.analysis.blocks.append(block)
                 self.state.sessions[name] = block
                 self.forget(name, keep_session=True)
@@ -423,7 +459,7 @@ class _Walker:
             self.commit(block, _BEGIN_EXIT)
         for block in reversed(opened):
             if block.begins:
-                self.commit(block, _BEGIN_EXIT)
+                self.commit(block, block.exit_cause)
             self.close(block)
 
     def if_(self, node: cst.If) -> None:
@@ -659,6 +695,12 @@ class _Walker:
         elif isinstance(value, Instance) and not value.attached:
             # Added to another live session: it can load again.
             self.state.values[name] = replace(value, block=block, attached=True)
+        elif value is None and name in self.params:
+            annotation = self.params[name].annotation
+            model = self.qualify(annotation.annotation) if annotation is not None else None
+            if model is not None and self.context.index.model(model) is None:
+                model = None
+            self.state.values[name] = Instance(block, model, Shape.ONE, node, pending=True)
 
     def commit(self, block: Block, cause: str) -> None:
         if block.kind.expire_on_commit:
@@ -857,6 +899,7 @@ class _Walker:
             return
         if isinstance(target, cst.Name):
             self.forget(target.value)
+            self.params.pop(target.value, None)
             if value is not None:
                 self.state.values[target.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
@@ -873,6 +916,16 @@ class _Walker:
         self.state.values.pop(name, None)
         if not keep_session:
             self.state.sessions.pop(name, None)
+
+    def commits_on_exit(self, node: cst.BaseExpression) -> str | None:
+        """`with get_session() as s` of a factory that commits after its `yield`: its name."""
+        if not isinstance(node, cst.Call):
+            return None
+        qualname = self.context.names.qualify(node.func)
+        factory = self.context.index.factory(qualname) if qualname is not None else None
+        if factory is None or not factory.commits_on_exit:
+            return None
+        return dotted(node.func)
 
     def begun_session(self, node: cst.BaseExpression) -> Block | None:
         """The open session whose `begin()` this is (`with s.begin():`)."""

@@ -33,6 +33,7 @@ from sqlsafe.checks.base import (
     Replace,
     Rule,
 )
+from sqlsafe.checks.layout import indent_of
 from sqlsafe.checks.lifetimes import (
     SESSION_TRIGGERS,
     Analysis,
@@ -837,7 +838,7 @@ def conversion(context: FileContext, candidate: Candidate) -> FixPlan:
             # Inside `begin()` new objects get their keys and server defaults only when
             # flushed; the commit at the exit would flush them after the dict was made.
             awaited = "await " if instance.block.is_async else ""
-            indent = _indent_of(context, site.statement)
+            indent = indent_of(context, site.statement)
             changes.append(
                 Insert(
                     site.statement,
@@ -875,7 +876,7 @@ def refresh_fix(context: FileContext, candidate: Candidate, site: ReturnSite) ->
         return None
     awaited = "await " if instance.block.is_async else ""
     newline = context.module.default_newline
-    indent = _indent_of(context, site.statement)
+    indent = indent_of(context, site.statement)
     refresh = f"{awaited}{instance.block.name}.refresh({value.value})"
     if instance.shape is Shape.OPTIONAL:
         step = context.module.default_indent
@@ -887,26 +888,6 @@ def refresh_fix(context: FileContext, candidate: Candidate, site: ReturnSite) ->
         Applicability.SAFE,
         f"Reload `{value.value}` with `{instance.block.name}.refresh()` before returning it",
     )
-
-
-def _indent_of(context: FileContext, statement: cst.CSTNode) -> str:
-    """The indentation of a statement, from the blocks around it."""
-    indents = context.memo("indents", context.module, lambda: _indents(context.module))
-    return indents.get(id(statement), "")
-
-
-def _indents(module: cst.Module) -> dict[int, str]:
-    found: dict[int, str] = {}
-    stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
-    while stack:
-        node, indent = stack.pop()
-        if isinstance(node, cst.IndentedBlock):
-            indent += node.indent if node.indent is not None else module.default_indent
-            for statement in node.body:
-                found[id(statement)] = indent
-        for child in children(node):
-            stack.append((child, indent))
-    return found
 
 
 def _fresh_name(context: FileContext, function: cst.FunctionDef, base: str) -> str:

@@ -21,6 +21,7 @@ class FactoryFacts(Protocol):
     session_class: str
     is_async: bool
     expire_on_commit: bool | None
+    commits_on_exit: bool
 
 
 class Index(Protocol):

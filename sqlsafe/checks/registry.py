@@ -21,6 +21,7 @@ RULE_MODULES: dict[str, str] = {
     "ROW002": "row002_unpack_model",
     "ROW003": "row003_row_accessor_on_model",
     "ROW004": "row004_row_as_model",
+    "ROW005": "row005_row_model_shim",
     "SCOPE001": "scope001_read_after_session",
     "SQL001": "sql001_exec_params",
     "WHERE001": "where001_python_operator_in_clause",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FileContext, FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -131,7 +131,8 @@ class IndexModelResult(Rule):
     def verdict(self, node: cst.Subscript) -> statements.Verdict | None:
         if not statements.is_index_zero(node):
             return None
-        return statements.model_verdict(statements.facts(self.context, node.value), VIAS)
+        verdict = statements.model_verdict(statements.facts(self.context, node.value), VIAS)
+        return None if verdict is None or shims.unreachable(self.context, node) else verdict
 
 
 def _tests(test: cst.BaseExpression, name: str) -> bool:

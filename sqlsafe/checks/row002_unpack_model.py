@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FileContext, FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -83,7 +83,7 @@ class UnpackModelResult(Rule):
             return
         found = statements.facts(self.context, node.value)
         verdict = statements.model_verdict(found, ELEMENT_VIAS)
-        if verdict is not None:
+        if verdict is not None and not shims.unreachable(self.context, node):
             message = statements.model_message(verdict, "`[0]`")
             self.report(node, message, statements.index_fix(self.context, node, verdict))
 
@@ -95,7 +95,7 @@ class UnpackModelResult(Rule):
         if name is None:
             return
         verdict = statements.model_verdict(statements.facts(self.context, node.value))
-        if verdict is None:
+        if verdict is None or shims.unreachable(self.context, node):
             return
         fix = None
         if verdict.proven:
@@ -123,7 +123,7 @@ class UnpackModelResult(Rule):
         if name is None or asynchronous is not None:
             return
         verdict = statements.model_verdict(statements.iteration_facts(self.context, iterable))
-        if verdict is None:
+        if verdict is None or shims.unreachable(self.context, target):
             return
         fix = None
         if verdict.proven:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -94,7 +94,7 @@ class RowAccessorOnModel(Rule):
         if not attr[:1].isupper() and attr not in ROW_ACCESSORS:
             return
         verdict = statements.model_verdict(statements.facts(self.context, node.value))
-        if verdict is None or not verdict.proven:
+        if verdict is None or not verdict.proven or shims.unreachable(self.context, node):
             return
         label = verdict.entity.label
         fix = None
@@ -119,7 +119,7 @@ class RowAccessorOnModel(Rule):
         if method not in statements.RESULT_ONLY_METHODS:
             return
         results = statements.scalar_result(statements.facts(self.context, func.value))
-        if results is None:
+        if results is None or shims.unreachable(self.context, node):
             return
         fix = None
         if method == "scalars" and not node.args:

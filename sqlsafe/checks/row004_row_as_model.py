@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FixPlan, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -79,7 +79,7 @@ class RowAsModel(Rule):
         if attr.startswith("_") or attr in statements.ROW_PUBLIC_API:
             return
         verdict = statements.row_verdict(statements.facts(self.context, node.value))
-        if verdict is None or attr == verdict.entity.label:
+        if verdict is None or attr == verdict.entity.label or shims.unreachable(self.context, node):
             return
         label = verdict.entity.label
         field = self._field(verdict.entity, attr)

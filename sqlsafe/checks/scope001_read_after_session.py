@@ -28,7 +28,12 @@ class ReadAfterSession(Rule):
     attribute once a `commit()`, `rollback()` or the end of a `begin()` block expired the
     instance, and relationships or deferred columns that were not loaded inside the block.
     In async code it also checks for reads inside the block that would need IO: after
-    `await session.commit()`, and of lazy relationships.
+    `await session.commit()`, and of lazy relationships. The same lazy reads are checked on
+    instances loaded through an `AsyncSession` the function receives (a FastAPI
+    `session: AsyncSession = Depends(...)`); a column read after `await session.commit()`
+    there is not reported, since whether the commit expires depends on the factory's
+    `expire_on_commit`, which the function does not show. The blocks of `with`
+    `get_session()` factories that commit after their `yield` count as `begin()` blocks.
 
     ## Why is this bad?
     Reading an expired or unloaded attribute needs a query, and a closed session cannot run
@@ -37,9 +42,15 @@ class ReadAfterSession(Rule):
     is open: the read raises `MissingGreenlet` (on SQLAlchemy 2.1 a `StatementError`
     wrapping it, which `except MissingGreenlet` no longer catches).
 
+    A lazy many-to-one read through an `AsyncSession` works when its target is already in
+    the session's identity map (no SQL is needed), which a fresh request session rarely
+    holds; the message says so for sessions the function receives.
+
     Loaded columns of an instance whose session only read, objects from an
-    `expire_on_commit=False` session, relationships loaded with `selectinload` or touched
-    inside the block, and objects added to another session are not reported.
+    `expire_on_commit=False` session, relationships loaded with `selectinload`, eager ones
+    (`lazy="selectin"`), relationships named in `refresh(obj, [...])` or touched inside a
+    synchronous block, reads through `awaitable_attrs`, and objects added to another session
+    are not reported.
 
     ## Example
     ```python
@@ -129,9 +140,15 @@ def _message(read: Read) -> str:
                 f"`{read.attribute}` is read after {instance.cause} expired the instance: "
                 f"inside an `AsyncSession` (`{session}`) the reload raises `MissingGreenlet`"
             )
+        caveat = ""
+        if instance.block.parameter:
+            caveat = (
+                " (unless it is a many-to-one relationship whose target the session already "
+                "holds: that one loads without SQL)"
+            )
         return (
             f"`{read.attribute}` is not loaded and an `AsyncSession` (`{session}`) cannot "
-            "load it lazily: this raises `MissingGreenlet`"
+            f"load it lazily: this raises `MissingGreenlet`{caveat}"
         )
     if expired:
         return (

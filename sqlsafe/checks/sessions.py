@@ -208,16 +208,25 @@ def bindings(context: FileContext, function: cst.FunctionDef | None) -> dict[str
     return context.memo("sessions", node, lambda: _compute_bindings(context, function))
 
 
+def parameter_bindings(
+    context: FileContext, function: cst.FunctionDef
+) -> dict[str, SessionBinding]:
+    """The sessions `function` receives as parameters (without reading its body)."""
+    found: dict[str, SessionBinding] = {}
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        kind = _session_of_param(context, param)
+        if kind is not None:
+            found[param.name.value] = SessionBinding(param.name.value, kind, False, param)
+    return found
+
+
 def _compute_bindings(
     context: FileContext, function: cst.FunctionDef | None
 ) -> dict[str, SessionBinding]:
     found: dict[str, SessionBinding] = {}
     if function is not None:
-        params = function.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            kind = _session_of_param(context, param)
-            if kind is not None:
-                found[param.name.value] = SessionBinding(param.name.value, kind, False, param)
+        found.update(parameter_bindings(context, function))
         body: cst.BaseSuite = function.body
     else:
         body = context.module  # type: ignore[assignment]

@@ -14,6 +14,7 @@ configuration the index cannot see.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Sequence
 
 from sqlsafe.index.modules import ModuleScope
@@ -48,6 +49,35 @@ def library_session(qualname: str | None) -> str | None:
     if member == "AsyncSession":
         return SQLMODEL_ASYNC_SESSION if from_sqlmodel else SQLALCHEMY_ASYNC_SESSION
     return None
+
+
+def _commits_after_yield(body: Sequence[ast.stmt]) -> bool:
+    """`yield session` followed, in the same block, by `session.commit()` (or its `await`):
+    the `get_session()` shape that commits when the caller's `with` block ends. A commit in
+    an `except` or `finally` block is not one: it does not run on every exit."""
+    yielded: str | None = None
+    for statement in body:
+        if isinstance(statement, (ast.Try, ast.With, ast.AsyncWith)):
+            if _commits_after_yield(statement.body):
+                return True
+            continue
+        if not isinstance(statement, ast.Expr):
+            continue
+        value = statement.value
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Yield) and isinstance(value.value, ast.Name):
+            yielded = value.value.id
+        elif (
+            yielded is not None
+            and isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "commit"
+            and isinstance(value.func.value, ast.Name)
+            and value.func.value.id == yielded
+        ):
+            return True
+    return False
 
 
 def _expire_on_commit(call: ast.Call, default: bool | None) -> bool | None:
@@ -277,7 +307,10 @@ class SessionFinder:
             kind = "generator" if generator else "function"
         made = yielded if generator else returned
         if made is not None:
-            return self._make(qualname, made, kind)
+            factory = self._make(qualname, made, kind)
+            if kind == "contextmanager" and _commits_after_yield(function.body):
+                factory = dataclasses.replace(factory, commits_on_exit=True)
+            return factory
         annotated = self._annotated(module, function.returns)
         if annotated is None:
             return None

@@ -47,3 +47,6 @@ class SessionFactory:
     session), "generator" (yields one, e.g. a FastAPI dependency), "contextmanager"
     (`@contextmanager`: `with f() as session`), or "configured" (named in the
     `session-factories` setting and not otherwise recognised)."""
+    commits_on_exit: bool = False
+    """A context manager that commits its session after the `yield` (`yield s; s.commit()`):
+    the `with` block it opens commits when it ends, as a `begin()` block does."""

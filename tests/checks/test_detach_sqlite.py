@@ -57,6 +57,25 @@ PROGRAMS = {
         plain = create("new@x.io")
         print(plain.id, plain.email)
         """,
+    "parameter-added-and-returned": """
+        def create(plain: Plain) -> Plain:
+            with Session(engine) as s:
+                s.add(plain)
+                s.commit()
+                return plain
+
+        plain = create(Plain(email="new@x.io"))
+        print(plain.email)
+        """,
+    "parameter-read-after-the-block": """
+        def create(plain: Plain):
+            with Session(engine) as s:
+                s.add(plain)
+                s.commit()
+            print(plain.email)
+
+        create(Plain(email="new@x.io"))
+        """,
     "16-rollback": """
         def load():
             with Session(engine) as s:
@@ -99,6 +118,8 @@ EXPECTED = {
     "2-get-commit": "a@x.io",
     "3-modify-commit": "a@x.io True",
     "14-begin-block-new-object": "2 new@x.io",
+    "parameter-added-and-returned": "new@x.io",
+    "parameter-read-after-the-block": "new@x.io",
     "16-rollback": "p@x.io",
     "scope-after-commit": "42",
     "scope-lazy-relationship": "t",

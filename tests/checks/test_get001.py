@@ -249,6 +249,24 @@ FLAGGED = {
         "    return await session.scalar(select(User).where(User.id == user_id))\n",
         "return await session.get(User, user_id)",
     ),
+    "async-held-result": (
+        "async def f(session: AsyncSession, user_id: int):\n"
+        "    result = await session.execute(select(User).where(User.id == user_id))\n"
+        "    return result.scalar_one_or_none()\n",
+        "    result = await session.get(User, user_id)\n    return result\n",
+    ),
+    "async-held-exec-result": (
+        "async def f(session: AsyncSession, user_id: int):\n"
+        "    result = await session.exec(select(User).where(User.id == user_id))\n"
+        "    return result.first().email\n",
+        "    result = await session.get(User, user_id)\n    return result.email\n",
+    ),
+    "async-held-result-scalars": (
+        "async def f(session: AsyncSession, user_id: int):\n"
+        "    result = await session.execute(sa_select(User).where(User.id == user_id))\n"
+        "    return result.scalars().first()\n",
+        "    result = await session.get(User, user_id)\n    return result\n",
+    ),
     "async-execute": (
         "async def f(session: AsyncSession, user_id: int):\n"
         "    result = await session.execute(select(User).where(User.id == user_id))\n"
@@ -448,6 +466,24 @@ NOT_FLAGGED = {
         def f(session: AsyncSession):
             return session.exec(select(User).where(User.id == 1)).first()
         """,
+    "async-held-result-used-twice": """
+        async def f(session: AsyncSession):
+            result = await session.execute(select(User).where(User.id == 1))
+            print(result)
+            return result.scalar_one_or_none()
+        """,
+    "async-held-result-reassigned": """
+        async def f(session: AsyncSession, again: bool):
+            result = await session.execute(select(User).where(User.id == 1))
+            if again:
+                result = await session.execute(select(User).where(User.id == 2))
+            return result.scalar_one_or_none()
+        """,
+    "sync-held-result": """
+        def f(session: Session):
+            results = session.exec(select(User).where(User.id == 1))
+            return results.first()
+        """,
     "sync-awaited": """
         async def f(session: Session):
             return (await session.exec(select(User).where(User.id == 1))).first()
@@ -633,7 +669,19 @@ async def async_lookups(session: AsyncSession):
         await session.scalar(select(User).where(User.id == 2)),
         (await session.execute(select(User).where(User.id == 2))).scalar_one_or_none(),
         (await session.exec(select(User).where(User.id == 1))).first().email,
+        await held_result(session, 1),
+        await held_exec_result(session, 2),
     ]
+
+
+async def held_result(session: AsyncSession, key: int):
+    result = await session.execute(select(User).where(User.id == key))
+    return result.scalar_one()
+
+
+async def held_exec_result(session: AsyncSession, key: int):
+    result = await session.exec(select(User).where(User.id == key))
+    return result.first()
 """
 
 RUNTIME_DRIVER = """
@@ -695,8 +743,8 @@ def test_fixed_lookups_return_the_same_objects_from_sqlite(tmp_path: Path) -> No
     fixed = fix(
         RUNTIME_QUERIES, SELECT, unsafe=True, index=index, module_name="queries", settings=settings
     )
-    # 14 + 1 synchronous lookups (`.one()` becomes `get_one`) and 4 asynchronous ones.
-    assert fixed.count(".get(") == 18 and fixed.count(".get_one(") == 1
+    # 14 + 1 synchronous lookups (`.one()` becomes `get_one`) and 5 + 1 asynchronous ones.
+    assert fixed.count(".get(") == 19 and fixed.count(".get_one(") == 2
     assert 'legacy.get(Doc, {"number": 5, "tenant": 9})' in fixed
     assert "(await session.get(User, 1)).email" in fixed
     (tmp_path / "queries_fixed.py").write_text(fixed)
@@ -707,5 +755,5 @@ def test_fixed_lookups_return_the_same_objects_from_sqlite(tmp_path: Path) -> No
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [
         "sync [1, 2, None, 2, 1, 2, 1, 1, 2, None, 2, 2, 1, 5, 6]",
-        "async [1, 2, 2, 'a@x']",
+        "async [1, 2, 2, 'a@x', 1, 2]",
     ]

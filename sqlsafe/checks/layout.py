@@ -1,0 +1,56 @@
+"""Where code sits on the page: the indentation of statements, for fixes that write code.
+
+A fix is a text edit over a node's range, which starts after the statement's indentation:
+text rendered for it (`Module.code_for_node`) has every line after the first at column 0
+of its own blocks, and needs the statement's indentation added to them.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from sqlsafe.checks.base import FileContext
+from sqlsafe.traversal import children
+
+
+def indent_of(context: FileContext, statement: cst.CSTNode) -> str:
+    """The indentation of a statement, from the blocks around it."""
+    indents = context.memo("indents", context.module, lambda: _indents(context.module))
+    return indents.get(id(statement), "")
+
+
+def _indents(module: cst.Module) -> dict[int, str]:
+    found: dict[int, str] = {}
+    stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
+    while stack:
+        node, indent = stack.pop()
+        if isinstance(node, cst.IndentedBlock):
+            indent += node.indent if node.indent is not None else module.default_indent
+            for statement in node.body:
+                found[id(statement)] = indent
+        for child in children(node):
+            stack.append((child, indent))
+    return found
+
+
+def statements_code(context: FileContext, statements: list[cst.CSTNode], indent: str) -> str:
+    """`statements` as the text that replaces a statement indented by `indent`: the first
+    line takes the replaced statement's place, the others are indented to match, and the
+    last line ending is left to the text after the replaced range."""
+    newline = context.module.default_newline
+    code = "".join(context.module.code_for_node(statement) for statement in statements)
+    lines = code.removesuffix(newline).split(newline)
+    return newline.join([lines[0], *(indent + line if line else line for line in lines[1:])])
+
+
+def has_multiline_string(node: cst.CSTNode) -> bool:
+    """Does `node` hold a string spanning lines? Re-indenting would change its value."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.SimpleString, cst.FormattedString)):
+            if "\n" in cst.Module([]).code_for_node(current):
+                return True
+            continue
+        stack.extend(children(current))
+    return False
