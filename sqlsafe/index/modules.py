@@ -29,8 +29,9 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
     The file's package comes first: the chain of folders holding an `__init__.py` above it
     ends at the folder Python must have on its path. The deepest `src` root at or above
     that folder then names it (a namespace package listed in `src`: `src/ns/pkg/mod.py` is
-    `ns.pkg.mod`); a folder under no root is on the path itself. So a file's name is the
-    same whichever folder sqlsafe is started from.
+    `ns.pkg.mod`) when the folders between them can be imported; a folder under no such
+    root is on the path itself. So a file's name is the same whichever folder sqlsafe is
+    started from.
     """
     path = Path(os.path.abspath(path))
     top = path.parent
@@ -39,7 +40,12 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
     base = top
     for root in roots:
         root = Path(os.path.abspath(root))
-        if top.is_relative_to(root) and (base is top or len(root.parts) > len(base.parts)):
+        if (
+            top.is_relative_to(root)
+            and (base is top or len(root.parts) > len(base.parts))
+            # A folder named `.corpora` or `pkg-1.0` cannot be part of an import.
+            and all(part.isidentifier() for part in top.relative_to(root).parts)
+        ):
             base = root
     parts = list(path.relative_to(base).parts)
     last = parts.pop()

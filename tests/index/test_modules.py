@@ -31,6 +31,18 @@ def test_module_name(tmp_path: Path, relative: str, roots: list[str], expected: 
     assert module_name(tmp_path / relative, [tmp_path / r for r in roots]) == expected
 
 
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [("corpora/zenml-0.98.0/zenml/db.py", "zenml.db"), (".cache/pkg/mod.py", "pkg.mod")],
+)
+def test_folders_that_cannot_be_imported_are_not_part_of_the_name(
+    tmp_path: Path, relative: str, expected: str
+) -> None:
+    package = Path(relative).parent
+    write_tree(tmp_path, {relative: "", f"{package}/__init__.py": ""})
+    assert module_name(tmp_path / relative, [tmp_path]) == expected
+
+
 def test_relative_paths_are_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_tree(tmp_path, {"app/db.py": ""})
     monkeypatch.chdir(tmp_path)
