@@ -199,7 +199,8 @@ class RunCache:
         if sealed is None:
             return  # no key to seal with: a cache this run could not trust later
         try:
-            _prepare(self.directory, self.path.parent)
+            prepare(self.directory)
+            _prune(self.directory, self.path.parent)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
             try:
@@ -215,12 +216,16 @@ class RunCache:
         self.dirty = False
 
 
-def _prepare(directory: Path, current: Path) -> None:
+def prepare(directory: Path) -> None:
+    """Make the cache folder, tagged and ignored, if it is not there."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", GITIGNORE)):
         target = directory / name
         if not target.exists():
             target.write_text(content, encoding="utf-8")
+
+
+def _prune(directory: Path, current: Path) -> None:
     # Every edit of sqlsafe's own code starts a new build folder; old ones would pile up in
     # a development checkout. Another install of sqlsafe may still use its folder: a day's
     # grace keeps two installs that take turns from wiping each other. The folder may be

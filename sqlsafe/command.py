@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from sqlsafe.checks.project import Index
     from sqlsafe.diagnostics import RuleMeta
     from sqlsafe.index import ProjectIndex
+    from sqlsafe.journal import Journal
+    from sqlsafe.writer import Writes
 
 NO_FILES_WARNING = "warning: No Python files found under the given path(s)"
 
@@ -40,6 +42,10 @@ class CommandOutcome:
     """The (fixed) source, for `--fix` on stdin: it goes to stdout, the report to stderr."""
     summary_to_stderr: list[str] = field(default_factory=list)
     stdin: bool = False
+    failed: bool = False
+    """A file could not be written, or an earlier run's writes are unfinished: exit 2."""
+    interrupted: bool = False
+    """Ctrl-C: `stderr` says what was written; exit 130."""
 
     @property
     def fixed_count(self) -> int:
@@ -68,6 +74,10 @@ class CommandOutcome:
         return diffs + closing
 
     def exit_code(self, exit_zero: bool, exit_non_zero_on_fix: bool) -> int:
+        if self.interrupted:
+            return 130
+        if self.failed:
+            return 2
         if self.mode is Mode.ADD_NOQA:
             return 0
         if self.mode is Mode.DIFF:
@@ -134,12 +144,24 @@ class CheckCommand:
             cwd=self.resolver.cwd,
         )
         outcome = CommandOutcome(report, mode, self.base.output_format)
+        journal = None if self.reads_stdin else self._journal()
+        if journal is not None and mode is Mode.FIX and not self._complete(journal, outcome):
+            return outcome  # the earlier run's writes first: nothing new over them
         jobs, missing = self._jobs(outcome)
+        if journal is not None and mode is not Mode.FIX:
+            missing.extend(self._unfinished(journal, outcome))
         cache = self._cache(mode)
         contents = _read(jobs, cache)
         run = Run(options)
-        indexed, plan = self._with_index(run, jobs, contents, cache)
-        results = self._check(run, jobs, contents, cache, indexed, plan)
+        try:
+            indexed, plan = self._with_index(run, jobs, contents, cache)
+            results = self._check(run, jobs, contents, cache, indexed, plan)
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            outcome.stderr.append("Interrupted: no file was written.")
+            return outcome
+        if mode in (Mode.FIX, Mode.ADD_NOQA):
+            self._write(jobs, results, outcome, journal)
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
         for result in results:
@@ -165,6 +187,103 @@ class CheckCommand:
         if self.reads_stdin:
             self._stdin_streams(outcome, results)
         return outcome
+
+    def _journal(self) -> Journal:
+        from sqlsafe.journal import Journal
+
+        return Journal(self.base.resolved_cache_dir, str(self.base.root))
+
+    def _complete(self, journal: Journal, outcome: CommandOutcome) -> bool:
+        """Complete what an interrupted fix run left unwritten; False if it still cannot be."""
+        writes = journal.complete()
+        outcome.stderr.extend(
+            f"Wrote {item.display} (an interrupted fix run had not)" for item in writes.written
+        )
+        self._report_writes(writes, outcome, journaled=True)
+        return not writes.unfinished
+
+    def _unfinished(self, journal: Journal, outcome: CommandOutcome) -> list[Diagnostic]:
+        """Files an interrupted fix run did not write: the project may be half migrated."""
+        from sqlsafe.journal import COMPLETE_COMMAND
+
+        pending = journal.pending()
+        if pending:
+            outcome.failed = True
+            outcome.stderr.append(
+                f"error: An interrupted fix run left {len(pending)} file(s) unwritten; "
+                f"run `{COMPLETE_COMMAND}` to complete it"
+            )
+        return [
+            io_error(
+                entry.path,
+                f"An interrupted fix run did not write this file; run `{COMPLETE_COMMAND}`",
+            )
+            for entry in pending
+        ]
+
+    def _write(
+        self,
+        jobs: list[Job],
+        results: list[Outcome],
+        outcome: CommandOutcome,
+        journal: Journal | None,
+    ) -> None:
+        """Write every fixed file, journaled when there are several; a file that is not
+        written is reported as it is, its fixes not counted."""
+        from sqlsafe.cache import digest
+        from sqlsafe.writer import Planned, write_all
+
+        by_path = {job.path: job for job in jobs}
+        planned: list[Planned] = []
+        owners: dict[Path, Outcome] = {}
+        for result in results:
+            job = by_path.get(result.path)
+            if job is None or job.text is not None or result.fixed_text is None:
+                continue
+            if not result.changed:
+                continue
+            try:
+                data = job.read().encode(result.fixed_text)
+                before = digest(job.load())
+            except (sources.SourceError, OSError, UnicodeError) as error:
+                outcome.stderr.append(f"error: Failed to write {job.display}: {error}")
+                outcome.failed = True
+                result.unwritten()
+                continue
+            planned.append(Planned(job.path, job.display, data, result.stamp, before))
+            owners[job.path] = result
+        journaled = len(planned) > 1 and journal is not None and journal.begin(planned)
+        if len(planned) > 1 and not journaled:
+            outcome.stderr.append(
+                "warning: The planned writes could not be journaled in "
+                f"{self.base.resolved_cache_dir}: a run stopped midway cannot be completed"
+            )
+        writes = write_all(planned)
+        if journaled and journal is not None and not writes.unfinished:
+            journal.end()
+        written = {item.path for item in writes.written}
+        for item in planned:
+            if item.path not in written:
+                owners[item.path].unwritten()
+        self._report_writes(writes, outcome, journaled)
+
+    def _report_writes(self, writes: Writes, outcome: CommandOutcome, journaled: bool) -> None:
+        from sqlsafe.journal import COMPLETE_COMMAND
+
+        for item, why in writes.changed:
+            outcome.stderr.append(f"warning: Not writing {item.display}: {why}")
+        for item, why in writes.failed:
+            outcome.stderr.append(f"error: Failed to write {item.display}: {why}")
+        outcome.failed = outcome.failed or bool(writes.failed)
+        if writes.interrupted:
+            outcome.interrupted = True
+            count = len(writes.written)
+            outcome.stderr.append(
+                f"Interrupted: wrote {count} of {writes.planned} files" + (":" if count else ".")
+            )
+            outcome.stderr.extend(f"  {item.display}" for item in writes.written)
+        if writes.unfinished and journaled:
+            outcome.stderr.append(f"Run `{COMPLETE_COMMAND}` to write the rest.")
 
     def _cache(self, mode: Mode) -> RunCache | None:
         # `--add-noqa` exists to change files; stdin has no file to key on.
@@ -500,16 +619,16 @@ def _read(jobs: list[Job], cache: RunCache | None) -> dict[Path, str]:
         if job.text is not None:
             continue
         try:
+            stat = os.stat(job.path)
             if cache is not None:
-                stat = os.stat(job.path)
                 known = cache.content(job.path, stat)
                 if known is not None:
                     contents[job.path] = known
                     continue
-            job.data = job.path.read_bytes()
+            data = job.load(stat)
         except OSError:
             continue  # the check reports it
-        contents[job.path] = digest(job.data)
+        contents[job.path] = digest(data)
         if cache is not None:
             cache.record(job.path, stat, contents[job.path])
     return contents

@@ -1,5 +1,6 @@
-"""One run over many files: read, pre-filter, check or fix, write back; in parallel when
-there are enough files to pay for a process pool."""
+"""One run over many files: read, pre-filter, check or fix; in parallel when there are
+enough files to pay for a process pool. Nothing is written here: the command writes the
+fixed files once every file is done (`writer`, `journal`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sqlsafe.config import Settings
 from sqlsafe.diagnostics import Applicability, Diagnostic, Location, syntax_error
 from sqlsafe.prefilter import mentions_orm, triggered
 from sqlsafe.selection import RuleSelection, RuleSettings
+from sqlsafe.writer import Stamp
 
 if TYPE_CHECKING:
     from sqlsafe.checks.base import Rule
@@ -63,6 +65,17 @@ class Outcome:
     noqa_added: int = 0
     facts: dict[str, object] = field(default_factory=dict)
     """The rules' run facts for the file as it was read (`Rule.run_facts`)."""
+    unfixed: list[Diagnostic] = field(default_factory=list)
+    """The diagnostics of the file as it was read: what stands when a fix is not written."""
+    stamp: Stamp | None = None
+    """The file's stat just before it was read, by whichever process read it."""
+
+    def unwritten(self) -> None:
+        """The fixed text was not written: report the file as it is."""
+        self.diagnostics = self.unfixed
+        self.fixed = Counter()
+        self.fixed_text = None
+        self.noqa_added = 0
 
     @property
     def changed(self) -> bool:
@@ -156,16 +169,26 @@ class Job:
     text: str | None = None
     """Given for stdin; read from `path` otherwise."""
     data: bytes | None = None
-    """The file's bytes when the command has read them already."""
+    """The file's bytes once read."""
+    stamp: Stamp | None = None
+    """The file's stat just before `data` was read: a write compares it with the file's."""
     _source: sources.Source | None = field(default=None, repr=False)
+
+    def load(self, stat: os.stat_result | None = None) -> bytes:
+        """The file's bytes, read once (raises `OSError`); `stat`: taken just before."""
+        if self.data is None:
+            self.stamp = Stamp.of(stat or os.stat(self.path))
+            self.data = self.path.read_bytes()
+        return self.data
 
     def read(self) -> sources.Source:
         """The file, decoded once (raises `SourceError`)."""
         if self._source is None:
-            if self.data is None:
-                self._source = sources.read(self.path)
-            else:
-                self._source = sources.decode(self.data)
+            try:
+                data = self.load()
+            except OSError as error:
+                raise sources.SourceError(error.strerror or str(error)) from None
+            self._source = sources.decode(data)
         return self._source
 
 
@@ -212,14 +235,13 @@ class Run:
         outcome = Outcome(job.path)
         if job.text is not None:
             text = job.text
-            encoded = None
         else:
             try:
-                decoded = job.read()
+                text = job.read().text
             except sources.SourceError as error:
                 outcome.diagnostics.append(io_error(job.path, str(error)))
                 return outcome
-            text, encoded = decoded.text, decoded
+            outcome.stamp = job.stamp
         outcome.original = text
         selection = self._selection(job, text)
         if selection is None:
@@ -252,6 +274,7 @@ class Run:
             )
             if current is text:
                 outcome.facts = result.facts
+                outcome.unfixed = result.diagnostics
             return result
 
         mode = self.options.mode
@@ -281,12 +304,6 @@ class Run:
                 outcome.fixed_text = fixed.text
         outcome.diagnostics = result.diagnostics
         outcome.warnings = result.warnings
-        if outcome.changed and mode in (Mode.FIX, Mode.ADD_NOQA) and encoded is not None:
-            assert outcome.fixed_text is not None
-            try:
-                sources.write_atomic(job.path, encoded.encode(outcome.fixed_text))
-            except (OSError, UnicodeEncodeError) as error:
-                outcome.errors.append(f"error: Failed to write {job.display}: {error}")
         return outcome
 
 
