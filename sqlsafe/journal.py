@@ -116,9 +116,12 @@ class Journal:
     def complete(self) -> Writes:
         """Do the journaled writes still to do: a file that is neither as the run read it
         nor as it would have written it was edited since, and is left alone."""
+        entries = self.entries()
+        if not entries:
+            return Writes()  # none, or not this user's to obey (nor to delete)
         planned: list[Planned] = []
         changed: list[tuple[Planned, str]] = []
-        for entry in self.entries():
+        for entry in entries:
             current, stamp = _state(entry)
             if current == entry.after:
                 continue

@@ -1,0 +1,137 @@
+"""A multi-file fix is all or nothing to its user: a run stopped after its first write
+leaves a journal that the next check reports and the next fix completes.
+
+The project is a cross-file DETACH migration: `create()` in one file is converted to return
+a dict and its caller in another file is migrated with it; half of it breaks the program.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sqlsafe.command import CheckCommand
+from sqlsafe.config import Resolver
+from sqlsafe.journal import Journal
+from sqlsafe.sealing import KEY_DIR_ENV
+from tests.checks.detach_models import MODELS
+from tests.checks.test_detach_migration import ACCOUNTS
+
+CALLER = """
+from app.accounts import create
+
+plain = create("a@x.io")
+print(plain.id, getattr(plain, "email"))
+"""
+# The writes go through `os.replace`, whatever sqlsafe's version: kill the run right after
+# its first fixed file.
+KILLED_AFTER_FIRST_WRITE = """
+import os, signal, sys
+real = os.replace
+def replace(source, target, *args, **kwargs):
+    real(source, target, *args, **kwargs)
+    if str(target).endswith(".py"):
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+from sqlsafe.cli import main
+sys.argv = ["sqlsafe", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(KEY_DIR_ENV, str(tmp_path / "user-cache"))
+    monkeypatch.delenv("SQLSAFE_NO_CACHE", raising=False)
+    root = tmp_path / "project"
+    package = root / "app"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(MODELS)
+    (package / "accounts.py").write_text(ACCOUNTS)
+    (package / "main.py").write_text(textwrap.dedent(CALLER))
+    return root
+
+
+def sqlsafe(root: Path, *args: str, script: str | None = None) -> subprocess.CompletedProcess[str]:
+    command = ["-c", script] if script is not None else ["-m", "sqlsafe"]
+    return subprocess.run(
+        [sys.executable, *command, *args], cwd=root, capture_output=True, text=True, timeout=120
+    )
+
+
+def run_main(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.main"], cwd=root, capture_output=True, text=True
+    )
+
+
+def test_a_fix_killed_after_its_first_write_is_reported_then_completed(project: Path) -> None:
+    killed = sqlsafe(project, "fix", "--unsafe-fixes", script=KILLED_AFTER_FIRST_WRITE)
+    assert killed.returncode == -9
+    assert "model_to_dict" in (project / "app" / "accounts.py").read_text()
+    assert "AttributeError" in run_main(project).stderr  # half migrated: broken
+
+    check = sqlsafe(project, "check", "--output-format", "concise")
+    assert check.returncode == 2
+    assert "All checks passed!" not in check.stdout
+    assert "app/main.py:1:1: E902: An interrupted fix run did not write this file" in check.stdout
+    assert (
+        "error: An interrupted fix run left 1 file(s) unwritten; "
+        "run `sqlsafe fix` to complete it" in check.stderr
+    )
+
+    completed = sqlsafe(project, "fix")
+    assert "Wrote app/main.py (an interrupted fix run had not)" in completed.stderr
+    assert run_main(project).stdout == "1 a@x.io\n"
+    again = sqlsafe(project, "check", "--select", "DETACH002")
+    assert (again.returncode, again.stdout) == (0, "All checks passed!\n")
+
+
+def test_ctrl_c_between_writes_says_what_was_written(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlsafe import writer
+
+    real = writer.replace
+    calls: list[Path] = []
+
+    def interrupted_after_one(path: Path, *args: object) -> None:
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(path)
+        real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer, "replace", interrupted_after_one)
+    monkeypatch.chdir(project)
+    resolver = Resolver(cwd=project, cli={"fix": True, "unsafe-fixes": True})
+    outcome = CheckCommand(
+        resolver=resolver, base=resolver.for_path(project), paths=[project]
+    ).run()
+    assert outcome.exit_code(False, False) == 130
+    assert outcome.stderr[-3:] == [
+        "Interrupted: wrote 1 of 2 files:",
+        "  app/accounts.py",
+        "Run `sqlsafe fix` to write the rest.",
+    ]
+    journal = Journal(project / ".sqlsafe_cache", str(project))
+    assert [entry.path.name for entry in journal.pending()] == ["main.py"]
+
+
+def test_a_journal_not_sealed_by_this_user_is_ignored(project: Path) -> None:
+    """A journal committed to the repository must not make `sqlsafe fix` write anything."""
+    journal = Journal(project / ".sqlsafe_cache", str(project))
+    journal.path.parent.mkdir()
+    target = project / "app" / "models.py"
+    forged = {"path": str(target), "display": "x", "before": "", "after": "", "data": "eA=="}
+    journal.path.write_text(json.dumps({"files": [forged]}))
+    assert journal.entries() == []
+    assert sqlsafe(project, "fix", "--select", "SQL001").returncode == 0
+    assert target.read_text() == MODELS
+    assert os.path.exists(journal.path)  # not ours to delete either
