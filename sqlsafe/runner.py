@@ -29,6 +29,8 @@ from sqlsafe.selection import RuleSelection, RuleSettings
 from sqlsafe.writer import Stamp
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from sqlsafe.checks.base import Rule
 
 IO_ERROR_CODE = "E902"
@@ -352,29 +354,47 @@ def run_jobs(
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from sqlsafe.lifetime import bind_to_parent
+
     context = multiprocessing.get_context("fork")
     # Objects alive now are shared with the workers copy-on-write: the collector must not
     # touch (and so copy) them in every worker.
     gc.freeze()
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=bind_to_parent,
+        initargs=(os.getpid(),),
+    )
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = {
-                pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, parsed, workers)
-            }
-            in_process(sorted(set(range(len(jobs))).difference(parsed)))
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    chunk = future.result()
-                    for number, outcome in chunk:
-                        outcome.original = _text(jobs[number])
-                        results[number] = outcome
-                    if progress is not None:
-                        progress(len(chunk))
+        pending = {pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, parsed, workers)}
+        in_process(sorted(set(range(len(jobs))).difference(parsed)))
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                chunk = future.result()
+                for number, outcome in chunk:
+                    outcome.original = _text(jobs[number])
+                    results[number] = outcome
+                if progress is not None:
+                    progress(len(chunk))
+    except BaseException:
+        _stop(pool)
+        raise
+    else:
+        pool.shutdown()
     finally:
         gc.unfreeze()
         _ACTIVE = None
     return [outcome for outcome in results if outcome is not None]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (Ctrl-C, or a failure): a shutdown would let each finish the
+    tasks it has, and wait for it. The executor has no public way to stop running tasks."""
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _text(job: Job) -> str | None:
