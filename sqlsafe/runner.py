@@ -8,6 +8,8 @@ import dataclasses
 import difflib
 import gc
 import os
+import signal
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pathspec
 
@@ -366,34 +368,90 @@ def run_jobs(
         initializer=bind_to_parent,
         initargs=(os.getpid(),),
     )
+    ctrl_c = _CtrlC(pool)
     try:
-        pending = {pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, parsed, workers)}
-        in_process(sorted(set(range(len(jobs))).difference(parsed)))
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                chunk = future.result()
-                for number, outcome in chunk:
-                    outcome.original = _text(jobs[number])
-                    results[number] = outcome
-                if progress is not None:
-                    progress(len(chunk))
-    except BaseException:
+        with ctrl_c:
+            with ctrl_c.deferred():  # the workers are forked in `submit`
+                pending = {
+                    pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, parsed, workers)
+                }
+            in_process(sorted(set(range(len(jobs))).difference(parsed)))
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    chunk = future.result()
+                    for number, outcome in chunk:
+                        outcome.original = _text(jobs[number])
+                        results[number] = outcome
+                    if progress is not None:
+                        progress(len(chunk))
+    except BaseException as error:
         _stop(pool)
+        if ctrl_c.seen and not isinstance(error, KeyboardInterrupt):
+            raise KeyboardInterrupt from None  # the pool broke because Ctrl-C killed it
         raise
     else:
         pool.shutdown()
     finally:
         gc.unfreeze()
         _ACTIVE = None
+    if ctrl_c.seen:
+        raise KeyboardInterrupt
     return [outcome for outcome in results if outcome is not None]
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop the workers now (Ctrl-C, or a failure): a shutdown would let each finish the
-    tasks it has, and wait for it. The executor has no public way to stop running tasks."""
+class _CtrlC:
+    """While a pool runs, Ctrl-C kills its workers before it raises KeyboardInterrupt here.
+    Python drops a KeyboardInterrupt raised where exceptions are ignored (a fork hook, a
+    finalizer): the run would then go on waiting for workers that keep going. With them
+    dead the wait ends in any case, and `seen` tells why. While workers are forked it is
+    not raised at all (the fork hooks would drop it), only once they are."""
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self.pool = pool
+        self.parent = os.getpid()
+        self.seen = False
+        self.previous: Any = None
+        self.deferring = False
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+        if self.seen:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> None:
+        # Only the main thread receives signals (and may set their handlers).
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._interrupted)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _interrupted(self, signum: int, frame: object) -> None:
+        if os.getpid() != self.parent:
+            return  # a worker just forked, not yet ignoring Ctrl-C: the parent stops it
+        self.seen = True
+        _kill(self.pool)
+        if not self.deferring:
+            raise KeyboardInterrupt
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    # The executor has no public way to stop tasks that are running.
     for process in list((pool._processes or {}).values()):
         process.kill()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (Ctrl-C, or a failure): a shutdown alone would let each finish
+    the tasks it has, and wait for it."""
+    _kill(pool)
     pool.shutdown(wait=True, cancel_futures=True)
 
 
