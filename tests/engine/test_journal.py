@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,8 @@ from sqlsafe.config import Resolver
 from sqlsafe.journal import Journal
 from sqlsafe.sealing import KEY_DIR_ENV
 from tests.checks.detach_models import MODELS
-from tests.checks.test_detach_migration import ACCOUNTS
+from tests.checks.test_detach_migration import project as migration_project
+from tests.checks.test_detach_migration import run_main
 
 CALLER = """
 from app.accounts import create
@@ -50,12 +50,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(KEY_DIR_ENV, str(tmp_path / "user-cache"))
     monkeypatch.delenv("SQLSAFE_NO_CACHE", raising=False)
     root = tmp_path / "project"
-    package = root / "app"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(MODELS)
-    (package / "accounts.py").write_text(ACCOUNTS)
-    (package / "main.py").write_text(textwrap.dedent(CALLER))
+    root.mkdir()
+    migration_project(root, CALLER)
     return root
 
 
@@ -63,12 +59,6 @@ def sqlsafe(root: Path, *args: str, script: str | None = None) -> subprocess.Com
     command = ["-c", script] if script is not None else ["-m", "sqlsafe"]
     return subprocess.run(
         [sys.executable, *command, *args], cwd=root, capture_output=True, text=True, timeout=120
-    )
-
-
-def run_main(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.main"], cwd=root, capture_output=True, text=True
     )
 
 
