@@ -146,7 +146,9 @@ class CheckCommand:
         outcome = CommandOutcome(report, mode, self.base.output_format)
         journal = None if self.reads_stdin else self._journal()
         if journal is not None and mode is Mode.FIX and not self._complete(journal, outcome):
-            return outcome  # the earlier run's writes first: nothing new over them
+            # The earlier run's writes first: nothing new is written over them.
+            report.diagnostics = self._unfinished(journal, outcome)
+            return outcome
         jobs, missing = self._jobs(outcome)
         if journal is not None and mode is not Mode.FIX:
             missing.extend(self._unfinished(journal, outcome))
@@ -199,7 +201,7 @@ class CheckCommand:
         outcome.stderr.extend(
             f"Wrote {item.display} (an interrupted fix run had not)" for item in writes.written
         )
-        self._report_writes(writes, outcome, journaled=True)
+        self._report_writes(writes, outcome, kept=writes.unfinished)
         return not writes.unfinished
 
     def _unfinished(self, journal: Journal, outcome: CommandOutcome) -> list[Diagnostic]:
@@ -231,17 +233,16 @@ class CheckCommand:
         """Write every fixed file, journaled when there are several; a file that is not
         written is reported as it is, its fixes not counted."""
         from sqlsafe.cache import digest
-        from sqlsafe.writer import Planned, write_all
+        from sqlsafe.writer import Planned, Writes, write_all
 
         by_path = {job.path: job for job in jobs}
         planned: list[Planned] = []
         owners: dict[Path, Outcome] = {}
         for result in results:
             job = by_path.get(result.path)
-            if job is None or job.text is not None or result.fixed_text is None:
+            if job is None or job.text is not None or not result.changed:
                 continue
-            if not result.changed:
-                continue
+            assert result.fixed_text is not None
             try:
                 data = job.read().encode(result.fixed_text)
                 before = digest(job.load())
@@ -252,22 +253,33 @@ class CheckCommand:
                 continue
             planned.append(Planned(job.path, job.display, data, result.stamp, before))
             owners[job.path] = result
-        journaled = len(planned) > 1 and journal is not None and journal.begin(planned)
-        if len(planned) > 1 and not journaled:
-            outcome.stderr.append(
-                "warning: The planned writes could not be journaled in "
-                f"{self.base.resolved_cache_dir}: a run stopped midway cannot be completed"
-            )
-        writes = write_all(planned)
-        if journaled and journal is not None and not writes.unfinished:
+        journaled = False
+        try:
+            if len(planned) > 1:
+                journaled = journal is not None and journal.begin(planned)
+                if not journaled:
+                    outcome.stderr.append(
+                        "warning: The planned writes could not be journaled in "
+                        f"{self.base.resolved_cache_dir}: a run stopped midway cannot be "
+                        "completed"
+                    )
+        except KeyboardInterrupt:
+            writes = Writes(planned=len(planned), interrupted=True)
+        else:
+            writes = write_all(planned)
+        # Kept only for a project left half written: with nothing written, there is nothing
+        # to complete.
+        kept = journaled and writes.unfinished and bool(writes.written)
+        if journal is not None and journaled and not kept:
             journal.end()
         written = {item.path for item in writes.written}
         for item in planned:
             if item.path not in written:
                 owners[item.path].unwritten()
-        self._report_writes(writes, outcome, journaled)
+        self._report_writes(writes, outcome, kept)
 
-    def _report_writes(self, writes: Writes, outcome: CommandOutcome, journaled: bool) -> None:
+    def _report_writes(self, writes: Writes, outcome: CommandOutcome, kept: bool) -> None:
+        """What happened to the planned writes; `kept`: a journal of them stays to complete."""
         from sqlsafe.journal import COMPLETE_COMMAND
 
         for item, why in writes.changed:
@@ -282,7 +294,7 @@ class CheckCommand:
                 f"Interrupted: wrote {count} of {writes.planned} files" + (":" if count else ".")
             )
             outcome.stderr.extend(f"  {item.display}" for item in writes.written)
-        if writes.unfinished and journaled:
+        if kept:
             outcome.stderr.append(f"Run `{COMPLETE_COMMAND}` to write the rest.")
 
     def _cache(self, mode: Mode) -> RunCache | None:

@@ -7,6 +7,7 @@ a dict and its caller in another file is migrated with it; half of it breaks the
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -84,34 +85,48 @@ def test_a_fix_killed_after_its_first_write_is_reported_then_completed(project: 
     assert (again.returncode, again.stdout) == (0, "All checks passed!\n")
 
 
-def test_ctrl_c_between_writes_says_what_was_written(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def interrupt_fix(project: Path, monkeypatch: pytest.MonkeyPatch, after: int) -> list[str]:
+    """Ctrl-C after `after` files are written: the exit code is 130, stderr is returned."""
     from sqlsafe import writer
 
     real = writer.replace
     calls: list[Path] = []
 
-    def interrupted_after_one(path: Path, *args: object) -> None:
-        if calls:
+    def interrupted(path: Path, *args: object) -> None:
+        if len(calls) == after:
             raise KeyboardInterrupt
         calls.append(path)
         real(path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(writer, "replace", interrupted_after_one)
+    monkeypatch.setattr(writer, "replace", interrupted)
     monkeypatch.chdir(project)
     resolver = Resolver(cwd=project, cli={"fix": True, "unsafe-fixes": True})
     outcome = CheckCommand(
         resolver=resolver, base=resolver.for_path(project), paths=[project]
     ).run()
     assert outcome.exit_code(False, False) == 130
-    assert outcome.stderr[-3:] == [
+    return outcome.stderr
+
+
+def test_ctrl_c_between_writes_says_what_was_written(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert interrupt_fix(project, monkeypatch, after=1)[-3:] == [
         "Interrupted: wrote 1 of 2 files:",
         "  app/accounts.py",
         "Run `sqlsafe fix` to write the rest.",
     ]
     journal = Journal(project / ".sqlsafe_cache", str(project))
     assert [entry.path.name for entry in journal.pending()] == ["main.py"]
+
+
+def test_ctrl_c_before_the_first_write_leaves_nothing_to_complete(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = {path: path.read_text() for path in project.rglob("*.py")}
+    assert interrupt_fix(project, monkeypatch, after=0)[-1] == "Interrupted: wrote 0 of 2 files."
+    assert not Journal(project / ".sqlsafe_cache", str(project)).path.exists()
+    assert {path: path.read_text() for path in project.rglob("*.py")} == before
 
 
 def test_a_journal_not_sealed_by_this_user_is_ignored(project: Path) -> None:
@@ -125,3 +140,24 @@ def test_a_journal_not_sealed_by_this_user_is_ignored(project: Path) -> None:
     assert sqlsafe(project, "fix", "--select", "SQL001").returncode == 0
     assert target.read_text() == MODELS
     assert os.path.exists(journal.path)  # not ours to delete either
+
+
+def test_a_completion_that_fails_again_is_not_a_pass(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    interrupt_fix(project, monkeypatch, after=1)
+    monkeypatch.undo()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv(KEY_DIR_ENV, str(project.parent / "user-cache"))
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)
+    resolver = Resolver(cwd=project, cli={"fix": True, "output-format": "concise"})
+    outcome = CheckCommand(resolver=resolver, base=resolver.for_path(project), paths=[]).run()
+    assert outcome.exit_code(False, False) == 2
+    assert "error: Failed to write app/main.py: No space left on device" in outcome.stderr
+    report = outcome.render(summary=True)
+    assert "All checks passed!" not in report
+    assert report.startswith("app/main.py:1:1: E902: An interrupted fix run did not write")
