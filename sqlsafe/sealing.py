@@ -89,9 +89,17 @@ def _tag(key: bytes, purpose: str, payload: bytes) -> bytes:
     ).digest()
 
 
+def _user_key() -> bytes | None:
+    try:
+        folder = key_folder()
+    except (RuntimeError, KeyError):  # no home folder to keep it in
+        return None
+    return _key(folder)
+
+
 def seal(payload: bytes, purpose: str) -> bytes | None:
     """`payload` with a tag only this user's sqlsafe can make; None without a key."""
-    key = _key(key_folder())
+    key = _user_key()
     if key is None:
         return None
     return MAGIC + _tag(key, purpose, payload) + payload
@@ -99,7 +107,7 @@ def seal(payload: bytes, purpose: str) -> bytes | None:
 
 def unseal(data: bytes, purpose: str) -> bytes | None:
     """The payload `seal` wrapped for the same `purpose`; None for anything else."""
-    key = _key(key_folder())
+    key = _user_key()
     if key is None or not data.startswith(MAGIC):
         return None
     tag = data[len(MAGIC) : len(MAGIC) + TAG_SIZE]

@@ -53,7 +53,10 @@ def replace(path: Path, data: bytes, stamp: Stamp | None) -> None:
     """Replace the file `path` resolves to with `data` in one rename (raises `Refused` or
     `OSError`; on any error the file is as it was)."""
     target = Path(os.path.realpath(path))
-    info = os.stat(target)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        raise Changed("it was removed after sqlsafe read it") from None
     if stamp is None or Stamp.of(info) != stamp:
         raise Changed("it changed after sqlsafe read it")
     if not os.access(target, os.W_OK):

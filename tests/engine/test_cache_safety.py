@@ -116,3 +116,19 @@ def test_only_build_folders_are_removed_from_the_cache_folder(
     sqlsafe(project, tmp_path / "user-cache")
     assert (keep / "file").exists()
     assert not stale.exists()
+
+
+def test_without_a_home_folder_for_the_key_nothing_is_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_DIR_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home(cls: type[Path]) -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", classmethod(no_home))
+    cache = RunCache(tmp_path / "cache", "scope")
+    cache.put(tmp_path / "a.py", "key", ([], []))
+    cache.save()
+    assert not (tmp_path / "cache").exists()

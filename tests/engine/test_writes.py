@@ -174,3 +174,14 @@ def test_owner_group_and_mode_are_kept(project: Path, monkeypatch: pytest.Monkey
     info = target.stat()
     assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (65534, 65534, 0o640)
     assert target.read_text() == FIXED
+
+
+def test_a_file_removed_during_the_run_stays_removed(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = project / "app.py"
+    edit_during_the_fix(monkeypatch, target, Path.unlink)
+    result = fix(project, monkeypatch)
+    assert not target.exists()
+    assert "warning: Not writing app.py: it was removed after sqlsafe read it" in result.stderr
+    assert result.code == 1
