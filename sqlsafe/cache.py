@@ -51,7 +51,7 @@ STALE_BUILD = 24 * 3600
 # Coarser than any file system's mtime resolution (FAT has 2 s).
 RACY = 3 * 10**9
 # Settings that shape the output only, not what a file's check finds.
-_PRESENTATION = frozenset({"output_format", "show_fixes", "cache_dir", "sources"})
+_PRESENTATION = frozenset({"output_format", "show_fixes", "cache_dir", "sources", "root_reason"})
 
 
 def digest(*parts: str | bytes) -> str:

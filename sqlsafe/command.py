@@ -105,6 +105,9 @@ class CheckCommand:
     prefilter: bool = True
     """Off only in the tests that show the pre-filter hides nothing."""
     _started: float = field(default=0.0, init=False, repr=False)
+    _plan_slot: str = field(default="plan", init=False, repr=False)
+    """Where the cache keeps this run's DETACH plan: a run over part of a project keeps
+    its own, so that pre-commit's runs do not evict the plan of the whole tree."""
 
     @property
     def reads_stdin(self) -> bool:
@@ -144,19 +147,21 @@ class CheckCommand:
             cwd=self.resolver.cwd,
         )
         outcome = CommandOutcome(report, mode, self.base.output_format)
-        journal = None if self.reads_stdin else self._journal()
+        jobs, missing = self._jobs(outcome)
+        journal = None if self.reads_stdin else self._journal(jobs)
         if journal is not None and mode is Mode.FIX and not self._complete(journal, outcome):
             # The earlier run's writes first: nothing new is written over them.
             report.diagnostics = self._unfinished(journal, outcome)
             return outcome
-        jobs, missing = self._jobs(outcome)
         if journal is not None and mode is not Mode.FIX:
             missing.extend(self._unfinished(journal, outcome))
-        cache = self._cache(mode)
-        contents = _read(jobs, cache)
+        project = self._project_jobs(jobs)
+        self._plan_slot = "plan:part" if project else "plan"
+        cache = self._cache(mode, jobs)
+        contents = _read([*jobs, *project], cache)
         run = Run(options)
         try:
-            indexed, plan = self._with_index(run, jobs, contents, cache)
+            indexed, plan = self._with_index(run, jobs, project, contents, cache)
             results = self._check(run, jobs, contents, cache, indexed, plan)
         except KeyboardInterrupt:
             outcome.interrupted = True
@@ -190,10 +195,16 @@ class CheckCommand:
             self._stdin_streams(outcome, results)
         return outcome
 
-    def _journal(self) -> Journal:
+    def _project_settings(self, jobs: list[Job]) -> Settings:
+        """The settings of the project the named files belong to, wherever sqlsafe was
+        started: where its cache and its journal are."""
+        return jobs[0].settings if jobs else self.base
+
+    def _journal(self, jobs: list[Job]) -> Journal:
         from sqlsafe.journal import Journal
 
-        return Journal(self.base.resolved_cache_dir, str(self.base.root))
+        settings = self._project_settings(jobs)
+        return Journal(settings.resolved_cache_dir, str(settings.root))
 
     def _complete(self, journal: Journal, outcome: CommandOutcome) -> bool:
         """Complete what an interrupted fix run left unwritten; False if it still cannot be."""
@@ -297,44 +308,81 @@ class CheckCommand:
         if kept:
             outcome.stderr.append(f"Run `{COMPLETE_COMMAND}` to write the rest.")
 
-    def _cache(self, mode: Mode) -> RunCache | None:
-        # `--add-noqa` exists to change files; stdin has no file to key on.
-        if not self.use_cache or mode is Mode.ADD_NOQA or self.reads_stdin:
+    def _cache(self, mode: Mode, jobs: list[Job]) -> RunCache | None:
+        """The cache of the project the named files belong to, wherever sqlsafe was started.
+        `--add-noqa` exists to change files: it caches nothing."""
+        if not self.use_cache or mode is Mode.ADD_NOQA:
             return None
         from sqlsafe.cache import RunCache
 
-        return RunCache(self.base.resolved_cache_dir, str(self.base.root))
+        settings = self._project_settings(jobs)
+        return RunCache(settings.resolved_cache_dir, str(settings.root))
+
+    def _project_jobs(self, jobs: list[Job]) -> list[Job]:
+        """The other included files of the projects the named files belong to: the index
+        covers the whole project, so a file named alone (pre-commit, an editor) is checked
+        against the same models and factories as in a run over the whole tree."""
+        roots = sorted({job.settings.root for job in jobs})
+        named = {Path(os.path.abspath(self.resolver.cwd / path)) for path in self.paths}
+        if not roots or named.issuperset(roots):
+            return []
+        checked = {job.path for job in jobs}
+        found = discover(roots, self.resolver, force_exclude=False)
+        return [
+            Job(path, str(path), self.resolver.for_path(path, True))
+            for path in found.files
+            if path not in checked
+        ]
 
     def _with_index(
-        self, run: Run, jobs: list[Job], contents: dict[Path, str], cache: RunCache | None
+        self,
+        run: Run,
+        jobs: list[Job],
+        project: list[Job],
+        contents: dict[Path, str],
+        cache: RunCache | None,
     ) -> tuple[_Indexed, _Plan | None]:
         """The project index (from the cache when no indexed file changed), and the DETACH
         plan when the cache holds it for these files (None: it must be made). Both come
         back unopened: a run that finds every file in the cache
         needs neither the index (unpickling it costs more than the rest of such a run) nor
-        the plan (unpickling it imports libcst)."""
+        the plan (unpickling it imports libcst).
+
+        The index holds the named files and the rest of their projects (`project`); a
+        file on standard input is indexed from its text, as the editor holds it."""
         from sqlsafe.cache import build_id, digest
 
-        files = [job.path for job in jobs if job.text is None]
-        roots = self.base.src_roots()
-        factories = self.base.session_factories
+        # In path order: the same project gives the same key whichever files were named.
+        indexing = sorted([*jobs, *project], key=lambda job: job.path)
+        factories = sorted({name for job in indexing for name in job.settings.session_factories})
         key = digest(
-            "index", build_id(), *map(str, roots), *factories,
-            *(f"{path}={contents.get(path)}" for path in files),
+            "index", build_id(), *factories,
+            *(
+                f"{job.path}={job.settings.root}={job.settings.src}={_content(job, contents)}"
+                for job in indexing
+            ),
         )  # fmt: skip
         indexed = cache.slot("index", key) if cache is not None else None
         if indexed is None:
-            from sqlsafe.index import build_index
+            from sqlsafe.index import build_index, module_name
 
-            indexed = _Indexed.of(build_index(files, roots, factories), jobs)
+            texts: dict[Path, bytes | str] = {}
+            for job in indexing:
+                text = job.text if job.text is not None else job.data
+                if text is not None:
+                    texts[job.path] = text
+            names = {job.path: module_name(job.path, job.settings.src_roots()) for job in indexing}
+            paths = [job.path for job in indexing]
+            index = build_index(paths, (), factories, names=names, sources=texts)
+            indexed = _Indexed.of(index, jobs)
             if cache is not None:
                 cache.put_slot("index", key, indexed)
 
-        previous = cache.any_slot("plan") if cache is not None else None
+        previous = cache.any_slot(self._plan_slot) if cache is not None else None
         if cache is None or previous is None:
             return indexed, None
         key = self._plan_key(jobs, contents, indexed, cache, _Plan(*previous))
-        cached = cache.slot("plan", key)
+        cached = cache.slot(self._plan_slot, key)
         return indexed, _Plan(*cached) if cached is not None else None
 
     def _plan_key(
@@ -355,7 +403,7 @@ class CheckCommand:
         everything = bool(plan.names)
         parts = [f"everything={everything}"]
         for job in jobs:
-            content = contents.get(job.path)
+            content = _content(job, contents)
             if not everything and content is not None:
                 content = content if self._may_plan(job, content, indexed, cache) else "-"
             parts.append(f"{job.path}={job.display}={settings_key(job.settings)}={content}")
@@ -450,7 +498,7 @@ class CheckCommand:
         deferred = False
         if plan is None:
             indexed.open(run)
-            previous = cache.any_slot("plan") if cache is not None else None
+            previous = cache.any_slot(self._plan_slot) if cache is not None else None
             # A run that writes files plans first: a check against another plan would write
             # fixes that the plan made after it may take back.
             if len(jobs) >= POOL_THRESHOLD and run.options.mode is Mode.CHECK:
@@ -460,7 +508,9 @@ class CheckCommand:
                 plan = self._plan(run, jobs)
                 if cache is not None:
                     cache.put_slot(
-                        "plan", self._plan_key(jobs, contents, indexed, cache, plan), plan.entry
+                        self._plan_slot,
+                        self._plan_key(jobs, contents, indexed, cache, plan),
+                        plan.entry,
                     )
         results: list[Outcome | None] = [None] * len(jobs)
         keys = self._keys(run, jobs, contents, indexed, plan) if cache is not None else {}
@@ -483,7 +533,7 @@ class CheckCommand:
                 fresh = list(range(len(jobs)))  # every key changed with the plan
             if cache is not None:
                 key = self._plan_key(jobs, contents, indexed, cache, made)
-                cache.put_slot("plan", key, made.entry)
+                cache.put_slot(self._plan_slot, key, made.entry)
         if cache is not None:
             for number in fresh:
                 result = results[number]
@@ -593,10 +643,11 @@ class CheckCommand:
         lines = [
             f'Resolved settings for: "{target}"',
             f'Settings path: "{settings.config_path}"' if settings.config_path else "",
+            f'Project root: "{settings.root}" ({settings.root_reason})',
             "",
         ]
         for item in fields(Settings):
-            if item.name == "sources":
+            if item.name in ("sources", "root_reason"):
                 continue
             value = getattr(settings, item.name)
             if item.name == "cache_dir":
@@ -618,6 +669,15 @@ def _show(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+def _content(job: Job, contents: dict[Path, str]) -> str | None:
+    """A hash of what the job checks: its file's (see `_read`), or its text's for stdin."""
+    if job.text is None:
+        return contents.get(job.path)
+    from sqlsafe.cache import digest
+
+    return digest(job.text)
 
 
 def _read(jobs: list[Job], cache: RunCache | None) -> dict[Path, str]:

@@ -25,6 +25,8 @@ from sqlsafe import __version__
 from sqlsafe.checks.registry import CODES
 
 CONFIG_NAMES = (".sqlsafe.toml", "sqlsafe.toml", "pyproject.toml")
+# Without a config file, the project is the nearest folder holding one of these.
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 
 DEFAULT_EXCLUDE = (
     ".bzr",
@@ -87,6 +89,8 @@ class Settings:
     """Resolved settings for the files under one config file."""
 
     root: Path
+    """The project root: relative settings (`src`, `exclude`, `cache-dir`, ...) start here,
+    and the project index covers every included file below it."""
     config_path: Path | None = None
     # [lint]
     select: tuple[str, ...] = ("ALL",)
@@ -120,6 +124,8 @@ class Settings:
     sqlalchemy_version: str = "2.0"
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     """Where each non-default value came from, for `--show-settings` and error messages."""
+    root_reason: str = field(default="", compare=False)
+    """How `root` was chosen, for `--show-settings`."""
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -336,6 +342,16 @@ def find_config(directory: Path) -> Path | None:
     return None if parent == directory else find_config(parent)
 
 
+@cache
+def find_project_root(directory: Path) -> tuple[Path, str] | None:
+    """The nearest folder at or above `directory` that holds a project marker, and which."""
+    for name in PROJECT_MARKERS:
+        if (directory / name).exists():
+            return directory, f"nearest folder with {name}"
+    parent = directory.parent
+    return None if parent == directory else find_project_root(parent)
+
+
 def parse_override(text: str) -> dict[str, object]:
     """A `--config KEY=VALUE` argument as a table (`lint.select = ["ROW"]`)."""
     try:
@@ -360,30 +376,50 @@ class Resolver:
     """Validated `--config KEY=VALUE` values."""
     cli: dict[str, object] = field(default_factory=dict)
     """Values from dedicated flags (`--select`, `--fix`, ...), already validated."""
-    _by_config: dict[Path | None, Settings] = field(default_factory=dict)
+    _by_config: dict[tuple[Path | None, Path], Settings] = field(default_factory=dict)
+    _by_folder: dict[Path, Settings] = field(default_factory=dict)
 
     def for_path(self, path: Path, is_file: bool = False) -> Settings:
         """The settings of a file or folder (`is_file` spares a stat when it is known)."""
+        folder = path if path.is_absolute() else Path(os.path.abspath(path))
+        if is_file or not folder.is_dir():
+            folder = folder.parent
+        known = self._by_folder.get(folder)
+        if known is not None:
+            return known
         if self.isolated:
             config = None
         elif self.config_file is not None:
             config = self.config_file
         else:
-            config = find_config(path.parent if is_file or not path.is_dir() else path)
-        if config not in self._by_config:
-            self._by_config[config] = self._build(config)
-        return self._by_config[config]
+            config = find_config(folder)
+        root, reason = self._root(folder, config)
+        key = (config, root)
+        if key not in self._by_config:
+            self._by_config[key] = self._build(config, root, reason)
+        self._by_folder[folder] = self._by_config[key]
+        return self._by_config[key]
 
-    def _build(self, config: Path | None) -> Settings:
+    def _root(self, folder: Path, config: Path | None) -> tuple[Path, str]:
+        """The project root, as Ruff finds it: the folder of the nearest config file; with
+        none, the nearest folder with a project marker; else the working directory. A
+        `--config FILE` makes relative settings start at the working directory, as in Ruff."""
+        if self.config_file is not None:
+            return self.cwd, "the working directory (--config FILE)"
+        if config is not None:
+            return config.parent, f"folder of {config}"
+        found = find_project_root(folder)
+        if found is not None:
+            return found
+        return self.cwd, "the working directory (no config file or project marker above)"
+
+    def _build(self, config: Path | None, root: Path, reason: str) -> Settings:
         values: dict[str, object] = {}
         sources: dict[str, str] = {}
-        root = self.cwd
         if config is not None:
             table = table_of(config) or {}
             values.update(validate(table, str(config)))
             sources.update(dict.fromkeys(values, str(config)))
-            if self.config_file is None:
-                root = config.parent
         values.update(self.overrides)
         sources.update(dict.fromkeys(self.overrides, "--config"))
         values.update(self.cli)
@@ -396,13 +432,15 @@ class Resolver:
                 kwargs[attribute] = value
         if isinstance(kwargs.get("cache_dir"), str):
             kwargs["cache_dir"] = root / os.path.expanduser(kwargs["cache_dir"])
-        settings = Settings(root=root, config_path=config, sources=sources, **kwargs)
+        settings = Settings(
+            root=root, config_path=config, sources=sources, root_reason=reason, **kwargs
+        )
         if settings.required_version is not None:
             check_required_version(settings.required_version)
         return settings
 
     def with_cli(self, **values: object) -> Resolver:
-        return replace(self, cli={**self.cli, **values}, _by_config={})
+        return replace(self, cli={**self.cli, **values}, _by_config={}, _by_folder={})
 
 
 def check_required_version(specifier: str) -> None:

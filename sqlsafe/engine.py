@@ -79,7 +79,7 @@ def check_source(
     context = FileContext(
         module=module,
         module_name=module_name,
-        names=ImportTable(module, module_name, is_package=path.stem == "__init__"),
+        names=ImportTable.of_file(module, module_name, path, index),
         index=index,
         settings=selection.rule_settings,
     )

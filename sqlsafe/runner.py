@@ -153,10 +153,12 @@ def _selection(settings: Settings, ignored: frozenset[str]) -> RuleSelection:
 
 
 def python_syntax_error(text: str, path: Path) -> Diagnostic | None:
-    import ast
+    """The file's syntax error, if neither the running Python nor libcst (which knows
+    newer syntax than an older interpreter does) parses it."""
+    from sqlsafe.index import newer_syntax
 
     try:
-        ast.parse(text, filename=str(path))
+        newer_syntax.parse(text, str(path))
     except SyntaxError as error:
         location = Location(error.lineno or 1, (error.offset or 1))
         return syntax_error(path, (error.msg or "invalid syntax").capitalize(), location)

@@ -377,6 +377,9 @@ class PlannedIndex:
     def session_base(self, qualname: str) -> str | None:
         return self._index.session_base(qualname)
 
+    def import_target(self, importer: str, target: str) -> str:
+        return self._index.import_target(importer, target)
+
     def fingerprint_of(self, modules: Iterable[str]) -> str:
         # A caller's diagnostics depend on files it does not import: the whole plan counts.
         base = getattr(self._index, "fingerprint_of", None)
@@ -987,7 +990,7 @@ def attach_plan(
                 module = cst.parse_module(text)
             except (cst.ParserSyntaxError, RecursionError):
                 return None
-            names = ImportTable(module, module_name, is_package=path.stem == "__init__")
+            names = ImportTable.of_file(module, module_name, path, index)
             return FileContext(module, module_name, names, index, settings)  # type: ignore[arg-type]
 
         def suppressed(row: int, code: str, text: str = text, display: str = display) -> bool:

@@ -161,9 +161,11 @@ def _names_in_code(text: str) -> frozenset[str] | None:
     (`getattr(module, "name")`). None: the file does not parse, and may call anything."""
     import ast
 
+    from sqlsafe.index import newer_syntax
+
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = newer_syntax.parse(text, "<caller>")
+    except newer_syntax.PARSE_ERRORS:
         return None
     names: set[str] = set()
     for node in ast.walk(tree):

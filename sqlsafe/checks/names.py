@@ -7,7 +7,13 @@ file's import statements once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
 import libcst as cst
+
+from sqlsafe.checks.project import Index
 
 # The public spellings and the defining modules of the names the rules reason about.
 SQLMODEL_SELECT = frozenset(
@@ -92,12 +98,31 @@ class ImportTable:
     name looks at its assignments itself.
     """
 
-    def __init__(self, module: cst.Module, module_name: str, is_package: bool = False) -> None:
-        """`is_package` for an `__init__` file: its relative imports start from itself."""
+    def __init__(
+        self,
+        module: cst.Module,
+        module_name: str,
+        is_package: bool = False,
+        locate: Callable[[str], str] | None = None,
+    ) -> None:
+        """`is_package` for an `__init__` file: its relative imports start from itself.
+        `locate` says where an absolute import leads (the project index knows the modules
+        a script's own folder holds)."""
         self.module_name = module_name
         self.names: dict[str, str] = {}
         self._package = module_name if is_package else module_name.rpartition(".")[0]
+        self._locate = locate if locate is not None and not is_package else _same
         self._collect(module.body, top_level=True)
+
+    @classmethod
+    def of_file(cls, module: cst.Module, module_name: str, path: Path, index: Index) -> ImportTable:
+        """The table of the file at `path`, with its script imports located by `index`."""
+        return cls(
+            module,
+            module_name,
+            is_package=path.stem == "__init__",
+            locate=partial(index.import_target, module_name),
+        )
 
     def _collect(self, body: object, top_level: bool) -> None:
         statements = body if isinstance(body, (list, tuple)) else getattr(body, "body", ())
@@ -132,10 +157,10 @@ class ImportTable:
             for alias in node.names:
                 full = _module_dotted(alias.name)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    self.names[alias.asname.name.value] = full
+                    self.names[alias.asname.name.value] = self._locate(full)
                 else:
                     head = full.split(".")[0]
-                    self.names[head] = head
+                    self.names[head] = self._locate(head)
             return
         if isinstance(node.names, cst.ImportStar):
             return
@@ -145,6 +170,8 @@ class ImportTable:
             for _ in range(len(node.relative) - 1):
                 base = base.rpartition(".")[0]
             module = f"{base}.{module}" if module else base
+        elif module:
+            module = self._locate(module)
         for alias in node.names:
             name = _module_dotted(alias.name)
             local = (
@@ -164,6 +191,10 @@ class ImportTable:
         if resolved is None:
             return None
         return f"{resolved}.{rest}" if rest else resolved
+
+
+def _same(target: str) -> str:
+    return target
 
 
 def _blocks(statement: cst.BaseCompoundStatement) -> list[cst.BaseSuite]:

@@ -34,6 +34,12 @@ class Index(Protocol):
 
     def session_base(self, qualname: str) -> str | None: ...
 
+    def import_target(self, importer: str, target: str) -> str:
+        """Where an absolute import of `target` in module `importer` leads: Python may have
+        the importer's own folder or its package's parent on `sys.path`, so a project
+        module there may answer."""
+        ...
+
 
 class EmptyIndex:
     """An index that knows nothing: rules then decide from imports alone."""
@@ -49,3 +55,6 @@ class EmptyIndex:
 
     def session_base(self, qualname: str) -> str | None:
         return None
+
+    def import_target(self, importer: str, target: str) -> str:
+        return target

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from sqlsafe.index import newer_syntax
 from sqlsafe.index.syntax import statements
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -23,25 +24,24 @@ _TRY: tuple[type[ast.stmt], ...] = tuple(
 
 
 def module_name(path: Path, roots: Sequence[Path]) -> str:
-    """The dotted module of `path`, as Ruff's `src` roots would import it.
+    """The dotted module of `path`, as Python would import it.
 
-    The deepest root containing the file wins (with `src = [".", "src"]`, `src/app/db.py` is
-    `app.db`). A file under no root is named from its package: the chain of directories
-    holding an `__init__.py`, as Python would find it from the first directory without one.
+    The file's package comes first: the chain of folders holding an `__init__.py` above it
+    ends at the folder Python must have on its path. The deepest `src` root at or above
+    that folder then names it (a namespace package listed in `src`: `src/ns/pkg/mod.py` is
+    `ns.pkg.mod`); a folder under no root is on the path itself. So a file's name is the
+    same whichever folder sqlsafe is started from.
     """
     path = Path(os.path.abspath(path))
-    best: Path | None = None
+    top = path.parent
+    while (top / "__init__.py").is_file() and top.parent != top:
+        top = top.parent
+    base = top
     for root in roots:
         root = Path(os.path.abspath(root))
-        if path.is_relative_to(root) and (best is None or len(root.parts) > len(best.parts)):
-            best = root
-    if best is None:
-        best = path.parent
-        while (best / "__init__.py").is_file() and best.parent != best:
-            best = best.parent
-    parts = list(path.relative_to(best).parts)
-    if not parts:
-        return path.stem
+        if top.is_relative_to(root) and (base is top or len(root.parts) > len(base.parts)):
+            base = root
+    parts = list(path.relative_to(base).parts)
     last = parts.pop()
     for suffix in PYTHON_SUFFIXES:
         if last.endswith(suffix):
@@ -50,6 +50,40 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
     if last != "__init__":
         parts.append(last)
     return ".".join(parts) or path.parent.name
+
+
+def import_roots(path: Path, name: str) -> tuple[str, ...]:
+    """Besides the project's `src` roots, the folders Python may have on `sys.path` for the
+    file `path` named `name`, as module-name prefixes: the file's own folder (a script's
+    folder is on the path) and the top of its package chain (the folder an application
+    inside a package runs from, as `backend/` for `backend/app/main.py` importing
+    `app.models`). The empty prefix, the `src` root itself, is left out."""
+    if path.stem == "__init__":
+        return ()
+    parts = name.split(".")
+    depth, folder = 0, Path(os.path.abspath(path)).parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        depth, folder = depth + 1, folder.parent
+    prefixes = [".".join(parts[:-1]), ".".join(parts[: max(len(parts) - 1 - depth, 0)])]
+    return tuple(dict.fromkeys(prefix for prefix in prefixes if prefix))
+
+
+def located_import(target: str, roots: Sequence[str], modules: Collection[str]) -> str:
+    """Where an absolute import of `target` leads: itself when a project module answers it
+    (or nothing in the project does), else under the first of the importer's `roots` (see
+    `import_roots`) that holds it."""
+    if _reaches_module(target, modules):
+        return target
+    for root in roots:
+        if _reaches_module(target, modules, f"{root}."):
+            return f"{root}.{target}"
+    return target
+
+
+def _reaches_module(target: str, modules: Collection[str], prefix: str = "") -> bool:
+    """Whether `prefix + target` is a project module or names something inside one."""
+    parts = target.split(".")
+    return any(prefix + ".".join(parts[:end]) in modules for end in range(1, len(parts) + 1))
 
 
 @dataclass(frozen=True)
@@ -81,6 +115,8 @@ class ModuleScope:
     imported: set[str] = field(default_factory=set)
     """The modules (and `from` import targets) the file's import statements make reachable,
     function-level imports included: the modules whose names it can depend on."""
+    import_roots: tuple[str, ...] = ()
+    """See `import_roots`."""
 
     @property
     def package(self) -> str:
@@ -99,6 +135,21 @@ class ModuleScope:
             return None
         return f"{base}.{module}" if module else base
 
+    def locate_imports(self, modules: Collection[str]) -> None:
+        """Point the absolute imports that only one of the file's `import_roots` answers
+        there (see `located_import`)."""
+        if not self.import_roots:
+            return
+
+        def locate(target: str) -> str:
+            return located_import(target, self.import_roots, modules)
+
+        for name, binding in self.bindings.items():
+            if isinstance(binding, Import):
+                self.bindings[name] = Import(locate(binding.target))
+        self.star_imports = [locate(module) for module in self.star_imports]
+        self.imported = {locate(module) for module in self.imported}
+
     def classes(self) -> Iterator[tuple[str, ast.ClassDef]]:
         for name, binding in self.bindings.items():
             if isinstance(binding, Definition) and isinstance(binding.node, ast.ClassDef):
@@ -111,13 +162,13 @@ class ModuleScope:
                 yield name, binding
 
 
-def parse_scope(path: Path, name: str, source: bytes) -> ModuleScope | None:
+def parse_scope(path: Path, name: str, source: bytes | str) -> ModuleScope | None:
     """The scope of one file, or None when it does not parse (the engine reports that)."""
     try:
-        tree = ast.parse(source, filename=str(path))
-    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        tree = newer_syntax.parse(source, str(path))
+    except newer_syntax.PARSE_ERRORS:
         return None
-    scope = ModuleScope(name, path, path.stem == "__init__")
+    scope = ModuleScope(name, path, path.stem == "__init__", import_roots=import_roots(path, name))
     _Binder(scope).block(tree.body, override=True)
     _collect_imports(scope, tree)
     return scope

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from sqlsafe.index.models import ModelFinder
-from sqlsafe.index.modules import ModuleScope, module_name, parse_scope
+from sqlsafe.index.modules import ModuleScope, located_import, module_name, parse_scope
 from sqlsafe.index.resolver import Resolver
 from sqlsafe.index.sessions import SessionFinder, library_session
 from sqlsafe.index.syntax import guarded
@@ -45,6 +45,7 @@ class ProjectIndex:
         session_bases: Mapping[str, str],
         contributions: Mapping[str, str],
         dependencies: Mapping[str, frozenset[str]],
+        import_roots: Mapping[str, tuple[str, ...]],
     ) -> None:
         self.modules = dict(modules)
         self.models = dict(models)
@@ -54,6 +55,7 @@ class ProjectIndex:
         self._session_bases = dict(session_bases)
         self._contributions = dict(contributions)
         self._dependencies = dict(dependencies)
+        self._import_roots = dict(import_roots)
         self.model_names = frozenset(q.rpartition(".")[2] for q in self.models)
         """Plain class names of all models, for a textual pre-filter."""
         self.factory_names = frozenset(q.rpartition(".")[2] for q in self.factories)
@@ -107,6 +109,11 @@ class ProjectIndex:
             target = self.resolve(aliased)
         return None if target == qualname else target
 
+    def import_target(self, importer: str, target: str) -> str:
+        """Where an absolute import of `target` in module `importer` leads (see
+        `located_import`)."""
+        return located_import(target, self._import_roots.get(importer, ()), self.modules)
+
     def session_base(self, qualname: str) -> str | None:
         """The SQLModel/SQLAlchemy session class a session class is or derives from."""
         known = library_session(qualname)
@@ -139,39 +146,54 @@ class ProjectIndex:
 
 
 def build_index(
-    files: Sequence[Path], roots: Sequence[Path], session_factories: Sequence[str] = ()
+    files: Sequence[Path],
+    roots: Sequence[Path],
+    session_factories: Sequence[str] = (),
+    *,
+    names: Mapping[Path, str] | None = None,
+    sources: Mapping[Path, bytes | str] | None = None,
 ) -> ProjectIndex:
-    """Index the given files. Files that cannot be read or parsed are skipped (the engine
-    reports them); so are later files that map to a module name already taken."""
+    """Index the given files. `names` gives module names known already (others are named
+    from `roots`), `sources` the bytes or text read already (others are read here). Files
+    that cannot be read or parsed are skipped (the engine reports them); so are later files
+    that map to a module name already taken."""
     # Every tree stays alive until the build ends, and the cyclic collector would walk all
     # of them again and again (a 3x slowdown on SQLAlchemy's own 258 files). Trees hold no
     # cycles worth collecting.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(files, roots, session_factories)
+        return _build(files, roots, session_factories, names or {}, sources or {})
     finally:
         if enabled:
             gc.enable()
 
 
 def _build(
-    files: Sequence[Path], roots: Sequence[Path], session_factories: Sequence[str]
+    files: Sequence[Path],
+    roots: Sequence[Path],
+    session_factories: Sequence[str],
+    names: Mapping[Path, str],
+    sources: Mapping[Path, bytes | str],
 ) -> ProjectIndex:
     scopes: dict[str, ModuleScope] = {}
     for path in sorted(files, key=lambda p: Path(p).suffix == ".pyi"):
         path = Path(path)
-        name = module_name(path, roots)
+        name = names.get(path) or module_name(path, roots)
         if name in scopes:
             continue
-        try:
-            source = path.read_bytes()
-        except OSError:
-            continue
+        source = sources.get(path)
+        if source is None:
+            try:
+                source = path.read_bytes()
+            except OSError:
+                continue
         scope = parse_scope(path, name, source)
         if scope is not None:
             scopes[name] = scope
 
+    for scope in scopes.values():
+        scope.locate_imports(scopes.keys())
     resolver = Resolver(scopes)
     models = ModelFinder(scopes, resolver).find()
     sessions = SessionFinder(scopes, resolver, session_factories)
@@ -227,6 +249,7 @@ def _build(
         session_bases=session_bases,
         contributions=contributions,
         dependencies=dependencies,
+        import_roots={m: s.import_roots for m, s in scopes.items() if s.import_roots},
     )
 
 

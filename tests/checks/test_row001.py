@@ -2,6 +2,7 @@ import textwrap
 
 import pytest
 
+from sqlsafe.checks.project import EmptyIndex
 from sqlsafe.checks.registry import load, meta
 from tests.checks.harness import check, codes, fix
 
@@ -394,7 +395,7 @@ def test_index_decides_what_is_a_model():
         relationships = frozenset()
         deferred = frozenset()
 
-    class Index:
+    class Index(EmptyIndex):
         def model(self, qualname):
             return Model() if qualname == "app.models.account" else None
 

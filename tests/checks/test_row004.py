@@ -2,6 +2,7 @@ import textwrap
 
 import pytest
 
+from sqlsafe.checks.project import EmptyIndex
 from sqlsafe.checks.registry import meta
 from tests.checks.harness import check, codes, fix
 from tests.checks.test_row001 import FULL_HEADER, snippet
@@ -198,7 +199,7 @@ def test_index_names_the_field():
         relationships = frozenset({"team"})
         deferred = frozenset()
 
-    class Index:
+    class Index(EmptyIndex):
         def model(self, qualname):
             return Model() if qualname == "models.User" else None
 
