@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import os
-import secrets
 import stat
 import sys
 import tempfile
@@ -29,14 +28,13 @@ def key_folder() -> Path:
     configured = os.environ.get(KEY_DIR_ENV)
     if configured:
         return Path(configured)
-    home = Path.home()
     if os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
     elif sys.platform == "darwin":
-        base = home / "Library" / "Caches"
+        base = Path.home() / "Library" / "Caches"
     else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
-    return base / "sqlsafe"
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "sqlsafe"
 
 
 @cache
@@ -52,7 +50,7 @@ def _key(folder: Path) -> bytes | None:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".key-")  # created with mode 0600
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(KEY_SIZE))
+                handle.write(os.urandom(KEY_SIZE))
             # A key another run made meanwhile wins, so that both seal with the same key;
             # one that is not private (another owner, readable by others) is replaced.
             try:
