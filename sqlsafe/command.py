@@ -208,7 +208,7 @@ class CheckCommand:
 
     def _complete(self, journal: Journal, outcome: CommandOutcome) -> bool:
         """Complete what an interrupted fix run left unwritten; False if it still cannot be."""
-        writes = journal.complete()
+        writes = journal.complete(outcome.report.display_path)
         outcome.stderr.extend(
             f"Wrote {item.display} (an interrupted fix run had not)" for item in writes.written
         )

@@ -18,6 +18,7 @@ import base64
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,6 @@ COMPLETE_COMMAND = "sqlsafe fix"
 @dataclass(frozen=True)
 class Entry:
     path: Path
-    display: str
     before: str
     after: str
     data: bytes
@@ -50,7 +50,6 @@ class Journal:
         files = [
             {
                 "path": str(item.path),
-                "display": item.display,
                 "before": item.before,
                 "after": digest(item.data),
                 "data": base64.b64encode(item.data).decode("ascii"),
@@ -94,7 +93,6 @@ class Journal:
             return [
                 Entry(
                     Path(item["path"]),
-                    item["display"],
                     item["before"],
                     item["after"],
                     base64.b64decode(item["data"]),
@@ -113,9 +111,10 @@ class Journal:
             self.end()
         return pending
 
-    def complete(self) -> Writes:
+    def complete(self, display: Callable[[Path], str]) -> Writes:
         """Do the journaled writes still to do: a file that is neither as the run read it
-        nor as it would have written it was edited since, and is left alone."""
+        nor as it would have written it was edited since, and is left alone. `display`
+        names a file in messages (this run's working folder may not be that run's)."""
         entries = self.entries()
         if not entries:
             return Writes()  # none, or not this user's to obey (nor to delete)
@@ -125,7 +124,7 @@ class Journal:
             current, stamp = _state(entry)
             if current == entry.after:
                 continue
-            item = Planned(entry.path, entry.display, entry.data, stamp, entry.before)
+            item = Planned(entry.path, display(entry.path), entry.data, stamp, entry.before)
             if current == entry.before:
                 planned.append(item)
             else:

@@ -134,7 +134,7 @@ def test_a_journal_not_sealed_by_this_user_is_ignored(project: Path) -> None:
     journal = Journal(project / ".sqlsafe_cache", str(project))
     journal.path.parent.mkdir()
     target = project / "app" / "models.py"
-    forged = {"path": str(target), "display": "x", "before": "", "after": "", "data": "eA=="}
+    forged = {"path": str(target), "before": "", "after": "", "data": "eA=="}
     journal.path.write_text(json.dumps({"files": [forged]}))
     assert journal.entries() == []
     assert sqlsafe(project, "fix", "--select", "SQL001").returncode == 0
