@@ -10,6 +10,9 @@ changed neither parses nor imports libcst.
 
 The layout follows Ruff's: `CACHEDIR.TAG` (so backup tools skip the folder), a `.gitignore`
 that ignores everything, and one folder per sqlsafe build holding one file per project root.
+The folder may come from the checked repository (its config names it, or it is committed):
+a cache file is unpickled only when it carries this user's seal (`sealing`), so a file
+planted there is a miss, never code that runs.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import shutil
 import tempfile
 import time
@@ -28,6 +32,7 @@ from typing import Any
 
 from sqlsafe import __version__
 from sqlsafe.config import Settings
+from sqlsafe.sealing import seal, unseal
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -37,6 +42,9 @@ CACHEDIR_TAG = (
 GITIGNORE = "# Automatically created by sqlsafe.\n*\n"
 # Bumped when what an entry holds changes shape.
 FORMAT = "1"
+SEAL_PURPOSE = "cache"
+# A build folder's name (`build_id`): nothing else in the cache folder is ever removed.
+BUILD_FOLDER = re.compile(r"[0-9a-f]{32}")
 # Entries for files no run has seen for this long are dropped (Ruff keeps 30 days too).
 MAX_AGE = 30 * 24 * 3600
 STALE_BUILD = 24 * 3600
@@ -110,8 +118,10 @@ class RunCache:
         self.dirty = False
         self.now = time.time()
         try:
-            with open(self.path, "rb") as handle:
-                loaded = pickle.load(handle)
+            payload = unseal(self.path.read_bytes(), SEAL_PURPOSE)
+            if payload is None:  # not written by this user's sqlsafe: never unpickled
+                return
+            loaded = pickle.loads(payload)
         except Exception:  # missing, damaged or from other code: a miss, never a failed run
             return
         if isinstance(loaded, Store):
@@ -185,13 +195,17 @@ class RunCache:
             p: c for p, c in self.store.contents.items() if p in self.store.files
         }
         self.store.marks = {k: m for k, m in self.store.marks.items() if k[1] in self.store.files}
+        sealed = seal(pickle.dumps(self.store, pickle.HIGHEST_PROTOCOL), SEAL_PURPOSE)
+        if sealed is None:
+            return  # no key to seal with: a cache this run could not trust later
         try:
-            _prepare(self.directory, self.path.parent)
+            prepare(self.directory)
+            _prune(self.directory, self.path.parent)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    pickle.dump(self.store, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                    handle.write(sealed)
                 # Two runs at once: each writes whole files, the last one wins.
                 os.replace(tmp, self.path)
             except BaseException:
@@ -202,17 +216,22 @@ class RunCache:
         self.dirty = False
 
 
-def _prepare(directory: Path, current: Path) -> None:
+def prepare(directory: Path) -> None:
+    """Make the cache folder, tagged and ignored, if it is not there."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", GITIGNORE)):
         target = directory / name
         if not target.exists():
             target.write_text(content, encoding="utf-8")
+
+
+def _prune(directory: Path, current: Path) -> None:
     # Every edit of sqlsafe's own code starts a new build folder; old ones would pile up in
     # a development checkout. Another install of sqlsafe may still use its folder: a day's
-    # grace keeps two installs that take turns from wiping each other.
+    # grace keeps two installs that take turns from wiping each other. The folder may be
+    # any folder a repository's config names: only build folders are ever removed.
     for sibling in directory.iterdir():
-        if sibling.is_dir() and sibling != current:
+        if BUILD_FOLDER.fullmatch(sibling.name) and sibling.is_dir() and sibling != current:
             try:
                 stale = time.time() - sibling.stat().st_mtime > STALE_BUILD
                 if stale:

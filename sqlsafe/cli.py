@@ -245,6 +245,8 @@ def check(
         _fail(*error.causes)
     for line in outcome.stderr:
         typer.echo(line, err=True)
+    if outcome.interrupted:
+        raise typer.Exit(130)  # what was written is said above; no report of a partial run
     if silent:
         text = ""
     elif statistics and outcome.report is not None:

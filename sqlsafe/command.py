@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from sqlsafe.checks.project import Index
     from sqlsafe.diagnostics import RuleMeta
     from sqlsafe.index import ProjectIndex
+    from sqlsafe.journal import Journal
+    from sqlsafe.writer import Writes
 
 NO_FILES_WARNING = "warning: No Python files found under the given path(s)"
 
@@ -41,6 +43,10 @@ class CommandOutcome:
     """The (fixed) source, for `--fix` on stdin: it goes to stdout, the report to stderr."""
     summary_to_stderr: list[str] = field(default_factory=list)
     stdin: bool = False
+    failed: bool = False
+    """A file could not be written, or an earlier run's writes are unfinished: exit 2."""
+    interrupted: bool = False
+    """Ctrl-C: `stderr` says what was written; exit 130."""
 
     @property
     def fixed_count(self) -> int:
@@ -69,6 +75,10 @@ class CommandOutcome:
         return diffs + closing
 
     def exit_code(self, exit_zero: bool, exit_non_zero_on_fix: bool) -> int:
+        if self.interrupted:
+            return 130
+        if self.failed:
+            return 2
         if self.mode is Mode.ADD_NOQA:
             return 0
         if self.mode is Mode.DIFF:
@@ -142,13 +152,27 @@ class CheckCommand:
         )
         outcome = CommandOutcome(report, mode, self.base.output_format)
         jobs, missing = self._jobs(outcome)
+        journal = None if self.reads_stdin else self._journal(jobs)
+        if journal is not None and mode is Mode.FIX and not self._complete(journal, outcome):
+            # The earlier run's writes first: nothing new is written over them.
+            report.diagnostics = self._unfinished(journal, outcome)
+            return outcome
+        if journal is not None and mode is not Mode.FIX:
+            missing.extend(self._unfinished(journal, outcome))
         self._project = project = self._project_jobs(jobs, report.display_path)
         self._plan_slot = "plan" if self._writable(jobs) is None else "plan:part"
         cache = self._cache(mode, jobs)
         contents = _read([*jobs, *project], cache)
         run = Run(options)
-        indexed, plan = self._with_index(run, jobs, contents, cache)
-        results = self._check(run, jobs, contents, cache, indexed, plan)
+        try:
+            indexed, plan = self._with_index(run, jobs, contents, cache)
+            results = self._check(run, jobs, contents, cache, indexed, plan)
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            outcome.stderr.append("Interrupted: no file was written.")
+            return outcome
+        if mode in (Mode.FIX, Mode.ADD_NOQA):
+            self._write(jobs, results, outcome, journal)
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
         for result in results:
@@ -175,6 +199,119 @@ class CheckCommand:
             self._stdin_streams(outcome, results)
         return outcome
 
+    def _project_settings(self, jobs: list[Job]) -> Settings:
+        """The settings of the project the named files belong to, wherever sqlsafe was
+        started: where its cache and its journal are."""
+        return jobs[0].settings if jobs else self.base
+
+    def _journal(self, jobs: list[Job]) -> Journal:
+        from sqlsafe.journal import Journal
+
+        settings = self._project_settings(jobs)
+        return Journal(settings.resolved_cache_dir, str(settings.root))
+
+    def _complete(self, journal: Journal, outcome: CommandOutcome) -> bool:
+        """Complete what an interrupted fix run left unwritten; False if it still cannot be."""
+        writes = journal.complete(outcome.report.display_path)
+        outcome.stderr.extend(
+            f"Wrote {item.display} (an interrupted fix run had not)" for item in writes.written
+        )
+        self._report_writes(writes, outcome, kept=writes.unfinished)
+        return not writes.unfinished
+
+    def _unfinished(self, journal: Journal, outcome: CommandOutcome) -> list[Diagnostic]:
+        """Files an interrupted fix run did not write: the project may be half migrated."""
+        from sqlsafe.journal import COMPLETE_COMMAND
+
+        pending = journal.pending()
+        if pending:
+            outcome.failed = True
+            outcome.stderr.append(
+                f"error: An interrupted fix run left {len(pending)} file(s) unwritten; "
+                f"run `{COMPLETE_COMMAND}` to complete it"
+            )
+        return [
+            io_error(
+                entry.path,
+                f"An interrupted fix run did not write this file; run `{COMPLETE_COMMAND}`",
+            )
+            for entry in pending
+        ]
+
+    def _write(
+        self,
+        jobs: list[Job],
+        results: list[Outcome],
+        outcome: CommandOutcome,
+        journal: Journal | None,
+    ) -> None:
+        """Write every fixed file, journaled when there are several; a file that is not
+        written is reported as it is, its fixes not counted."""
+        from sqlsafe.cache import digest
+        from sqlsafe.writer import Planned, Writes, write_all
+
+        by_path = {job.path: job for job in jobs}
+        planned: list[Planned] = []
+        owners: dict[Path, Outcome] = {}
+        for result in results:
+            job = by_path.get(result.path)
+            if job is None or job.text is not None or not result.changed:
+                continue
+            assert result.fixed_text is not None
+            try:
+                data = job.read().encode(result.fixed_text)
+                before = digest(job.load())
+            except (sources.SourceError, OSError, UnicodeError) as error:
+                outcome.stderr.append(f"error: Failed to write {job.display}: {error}")
+                outcome.failed = True
+                result.unwritten()
+                continue
+            planned.append(Planned(job.path, job.display, data, result.stamp, before))
+            owners[job.path] = result
+        journaled = False
+        try:
+            if len(planned) > 1:
+                journaled = journal is not None and journal.begin(planned)
+                if not journaled:
+                    outcome.stderr.append(
+                        "warning: The planned writes could not be journaled in "
+                        f"{self.base.resolved_cache_dir}: a run stopped midway cannot be "
+                        "completed"
+                    )
+        except KeyboardInterrupt:
+            writes = Writes(planned=len(planned), interrupted=True)
+        else:
+            writes = write_all(planned)
+        # Kept only for a project left half written: with nothing written, there is nothing
+        # to complete.
+        kept = journaled and writes.unfinished and bool(writes.written)
+        if journal is not None and journaled and not kept:
+            journal.end()
+        written = {item.path for item in writes.written}
+        for item in planned:
+            if item.path not in written:
+                owners[item.path].unwritten()
+        self._report_writes(writes, outcome, kept)
+
+    def _report_writes(self, writes: Writes, outcome: CommandOutcome, kept: bool) -> None:
+        """What happened to the planned writes; `kept`: a journal of them stays to complete."""
+        from sqlsafe.journal import COMPLETE_COMMAND
+
+        for item, why in writes.changed:
+            outcome.stderr.append(f"warning: Not writing {item.display}: {why}")
+        for item, why in writes.failed:
+            outcome.stderr.append(f"error: Failed to write {item.display}: {why}")
+        outcome.failed = outcome.failed or bool(writes.failed)
+        if writes.interrupted:
+            outcome.interrupted = True
+            count = len(writes.written)
+            outcome.stderr.append(
+                f"Interrupted: wrote {count} of {writes.planned} files" + (":" if count else ".")
+            )
+            outcome.stderr.extend(f"  {item.display}" for item in writes.written)
+        if kept:
+            outcome.stderr.append(f"Run `{COMPLETE_COMMAND}` to write the rest.")
+
     def _cache(self, mode: Mode, jobs: list[Job]) -> RunCache | None:
         """The cache of the project the named files belong to, wherever sqlsafe was started.
         `--add-noqa` exists to change files: it caches nothing."""
@@ -182,7 +319,7 @@ class CheckCommand:
             return None
         from sqlsafe.cache import RunCache
 
-        settings = jobs[0].settings if jobs else self.base
+        settings = self._project_settings(jobs)
         return RunCache(settings.resolved_cache_dir, str(settings.root))
 
     def _project_jobs(self, jobs: list[Job], display: Callable[[Path], str]) -> list[Job]:
@@ -571,16 +708,16 @@ def _read(jobs: list[Job], cache: RunCache | None) -> dict[Path, str]:
         if job.text is not None:
             continue
         try:
+            stat = os.stat(job.path)
             if cache is not None:
-                stat = os.stat(job.path)
                 known = cache.content(job.path, stat)
                 if known is not None:
                     contents[job.path] = known
                     continue
-            job.data = job.path.read_bytes()
+            data = job.load(stat)
         except OSError:
             continue  # the check reports it
-        contents[job.path] = digest(job.data)
+        contents[job.path] = digest(data)
         if cache is not None:
             cache.record(job.path, stat, contents[job.path])
     return contents

@@ -1,5 +1,6 @@
-"""One run over many files: read, pre-filter, check or fix, write back; in parallel when
-there are enough files to pay for a process pool."""
+"""One run over many files: read, pre-filter, check or fix; in parallel when there are
+enough files to pay for a process pool. Nothing is written here: the command writes the
+fixed files once every file is done (`writer`, `journal`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import dataclasses
 import difflib
 import gc
 import os
+import signal
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pathspec
 
@@ -25,8 +28,11 @@ from sqlsafe.config import Settings
 from sqlsafe.diagnostics import Applicability, Diagnostic, Location, syntax_error
 from sqlsafe.prefilter import mentions_orm, triggered
 from sqlsafe.selection import RuleSelection, RuleSettings
+from sqlsafe.writer import Stamp
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from sqlsafe.checks.base import Rule
 
 IO_ERROR_CODE = "E902"
@@ -63,6 +69,17 @@ class Outcome:
     noqa_added: int = 0
     facts: dict[str, object] = field(default_factory=dict)
     """The rules' run facts for the file as it was read (`Rule.run_facts`)."""
+    unfixed: list[Diagnostic] = field(default_factory=list)
+    """The diagnostics of the file as it was read: what stands when a fix is not written."""
+    stamp: Stamp | None = None
+    """The file's stat just before it was read, by whichever process read it."""
+
+    def unwritten(self) -> None:
+        """The fixed text was not written: report the file as it is."""
+        self.diagnostics = self.unfixed
+        self.fixed = Counter()
+        self.fixed_text = None
+        self.noqa_added = 0
 
     @property
     def changed(self) -> bool:
@@ -158,16 +175,26 @@ class Job:
     text: str | None = None
     """Given for stdin; read from `path` otherwise."""
     data: bytes | None = None
-    """The file's bytes when the command has read them already."""
+    """The file's bytes once read."""
+    stamp: Stamp | None = None
+    """The file's stat just before `data` was read: a write compares it with the file's."""
     _source: sources.Source | None = field(default=None, repr=False)
+
+    def load(self, stat: os.stat_result | None = None) -> bytes:
+        """The file's bytes, read once (raises `OSError`); `stat`: taken just before."""
+        if self.data is None:
+            self.stamp = Stamp.of(stat or os.stat(self.path))
+            self.data = self.path.read_bytes()
+        return self.data
 
     def read(self) -> sources.Source:
         """The file, decoded once (raises `SourceError`)."""
         if self._source is None:
-            if self.data is None:
-                self._source = sources.read(self.path)
-            else:
-                self._source = sources.decode(self.data)
+            try:
+                data = self.load()
+            except OSError as error:
+                raise sources.SourceError(error.strerror or str(error)) from None
+            self._source = sources.decode(data)
         return self._source
 
 
@@ -214,14 +241,13 @@ class Run:
         outcome = Outcome(job.path)
         if job.text is not None:
             text = job.text
-            encoded = None
         else:
             try:
-                decoded = job.read()
+                text = job.read().text
             except sources.SourceError as error:
                 outcome.diagnostics.append(io_error(job.path, str(error)))
                 return outcome
-            text, encoded = decoded.text, decoded
+            outcome.stamp = job.stamp
         outcome.original = text
         selection = self._selection(job, text)
         if selection is None:
@@ -254,6 +280,7 @@ class Run:
             )
             if current is text:
                 outcome.facts = result.facts
+                outcome.unfixed = result.diagnostics
             return result
 
         mode = self.options.mode
@@ -283,12 +310,6 @@ class Run:
                 outcome.fixed_text = fixed.text
         outcome.diagnostics = result.diagnostics
         outcome.warnings = result.warnings
-        if outcome.changed and mode in (Mode.FIX, Mode.ADD_NOQA) and encoded is not None:
-            assert outcome.fixed_text is not None
-            try:
-                sources.write_atomic(job.path, encoded.encode(outcome.fixed_text))
-            except (OSError, UnicodeEncodeError) as error:
-                outcome.errors.append(f"error: Failed to write {job.display}: {error}")
         return outcome
 
 
@@ -337,15 +358,25 @@ def run_jobs(
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from sqlsafe.lifetime import bind_to_parent
+
     context = multiprocessing.get_context("fork")
     # Objects alive now are shared with the workers copy-on-write: the collector must not
     # touch (and so copy) them in every worker.
     gc.freeze()
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=bind_to_parent,
+        initargs=(os.getpid(),),
+    )
+    ctrl_c = _CtrlC(pool)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = {
-                pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, parsed, workers)
-            }
+        with ctrl_c:
+            with ctrl_c.deferred():  # the workers are forked in `submit`
+                pending = {
+                    pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, parsed, workers)
+                }
             in_process(sorted(set(range(len(jobs))).difference(parsed)))
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -356,10 +387,74 @@ def run_jobs(
                         results[number] = outcome
                     if progress is not None:
                         progress(len(chunk))
+    except BaseException as error:
+        _stop(pool)
+        if ctrl_c.seen and not isinstance(error, KeyboardInterrupt):
+            raise KeyboardInterrupt from None  # the pool broke because Ctrl-C killed it
+        raise
+    else:
+        pool.shutdown()
     finally:
         gc.unfreeze()
         _ACTIVE = None
+    if ctrl_c.seen:
+        raise KeyboardInterrupt
     return [outcome for outcome in results if outcome is not None]
+
+
+class _CtrlC:
+    """While a pool runs, Ctrl-C kills its workers before it raises KeyboardInterrupt here.
+    Python drops a KeyboardInterrupt raised where exceptions are ignored (a fork hook, a
+    finalizer): the run would then go on waiting for workers that keep going. With them
+    dead the wait ends in any case, and `seen` tells why. While workers are forked it is
+    not raised at all (the fork hooks would drop it), only once they are."""
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self.pool = pool
+        self.parent = os.getpid()
+        self.seen = False
+        self.previous: Any = None
+        self.deferring = False
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+        if self.seen:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> None:
+        # Only the main thread receives signals (and may set their handlers).
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._interrupted)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _interrupted(self, signum: int, frame: object) -> None:
+        if os.getpid() != self.parent:
+            return  # a worker just forked, not yet ignoring Ctrl-C: the parent stops it
+        self.seen = True
+        _kill(self.pool)
+        if not self.deferring:
+            raise KeyboardInterrupt
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    # The executor has no public way to stop tasks that are running.
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (Ctrl-C, or a failure): a shutdown alone would let each finish
+    the tasks it has, and wait for it."""
+    _kill(pool)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _text(job: Job) -> str | None:

@@ -1,14 +1,12 @@
 """Reading and writing Python source files byte-exactly.
 
 A fix must change only the bytes it meant to change: the file's encoding (PEP 263 cookie),
-its BOM, its line endings and its permission bits all survive a rewrite.
+its BOM and its line endings all survive a rewrite (`writer` keeps the rest).
 """
 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,17 +61,3 @@ def read(path: Path) -> Source:
     except OSError as error:
         raise SourceError(error.strerror or str(error)) from None
     return decode(data)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one rename, keeping its permission bits."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".sqlsafe-tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -122,7 +122,7 @@ def test_an_escaping_caller_blocks_the_conversion_and_gets_the_safe_fix(tmp_path
 def test_a_fix_run_writes_each_file_once(tmp_path, monkeypatch):
     """A run that writes plans first: checked against a plan of its own file only, the callee
     would be converted and written, then taken back once the run's plan blocks it."""
-    from sqlsafe import source
+    from sqlsafe import writer
     from sqlsafe.command import CheckCommand
     from sqlsafe.config import Resolver
 
@@ -138,14 +138,14 @@ def test_a_fix_run_writes_each_file_once(tmp_path, monkeypatch):
         """,
     )
     log = tmp_path / "writes.log"
-    real = source.write_atomic
+    real = writer.replace
 
-    def logged(path: Path, data: bytes) -> None:
-        with log.open("a") as out:  # the workers are forked: a file sees all of them
+    def logged(path: Path, data: bytes, stamp: writer.Stamp | None) -> None:
+        with log.open("a") as out:
             out.write(f"{path.name}\n")
-        real(path, data)
+        real(path, data, stamp)
 
-    monkeypatch.setattr(source, "write_atomic", logged)
+    monkeypatch.setattr(writer, "replace", logged)
     monkeypatch.chdir(tmp_path)
     resolver = Resolver(cwd=tmp_path, cli={"fix": True, "unsafe-fixes": True})
     command = CheckCommand(

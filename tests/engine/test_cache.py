@@ -17,6 +17,7 @@ from sqlsafe import command as command_module
 from sqlsafe.cache import CACHEDIR_TAG, GITIGNORE, RunCache
 from sqlsafe.command import CheckCommand
 from sqlsafe.config import Resolver
+from sqlsafe.sealing import unseal
 from tests.engine.libcst_free import check_without_libcst
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,7 +222,7 @@ def test_the_store_survives_a_round_trip(tmp_path: Path) -> None:
     assert again.get(tmp_path / "a.py", "key") == ([], ["warning"])
     assert again.get(tmp_path / "a.py", "other") is None
     assert again.slot("index", "k") == b"bytes"
-    assert pickle.loads(again.path.read_bytes()).files
+    assert pickle.loads(unseal(again.path.read_bytes(), "cache")).files
 
 
 def test_a_plan_made_after_the_checks_reports_what_a_plan_made_first_does(

@@ -1,9 +1,5 @@
 """Fixing keeps every byte it did not mean to change."""
 
-import os
-import stat
-from pathlib import Path
-
 import pytest
 
 from sqlsafe import source
@@ -38,16 +34,6 @@ def test_undecodable_bytes_give_a_clear_error():
 def test_bad_cookie():
     with pytest.raises(source.SourceError):
         source.decode(b"# -*- coding: klingon -*-\nx = 1\n")
-
-
-def test_write_atomic_keeps_mode(tmp_path: Path):
-    target = tmp_path / "a.py"
-    target.write_bytes(b"x = 1\n")
-    os.chmod(target, 0o750)
-    source.write_atomic(target, b"x = 2\n")
-    assert target.read_bytes() == b"x = 2\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o750
-    assert [p.name for p in tmp_path.iterdir()] == ["a.py"]
 
 
 def test_locator_columns_are_characters():
