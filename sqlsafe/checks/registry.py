@@ -22,6 +22,7 @@ RULE_MODULES: dict[str, str] = {
     "ROW004": "row004_row_as_model",
     "SCOPE001": "scope001_read_after_session",
     "SQL001": "sql001_exec_params",
+    "SQL002": "sql002_textual_sql",
 }
 
 CODES: tuple[str, ...] = tuple(sorted(RULE_MODULES))

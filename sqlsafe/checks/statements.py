@@ -1003,6 +1003,11 @@ def resolvable_here(context: FileContext, text: str) -> bool:
     return text.partition(".")[0] in context.names.names
 
 
+def bound_locally(context: FileContext, name: str) -> bool:
+    """Is `name` bound, by anything but an import, in a function around the visited node?"""
+    return _shadowed(context, name, tuple(context.functions))
+
+
 def _shadowed(context: FileContext, text: str, scopes: tuple[cst.FunctionDef, ...]) -> bool:
     """Is the head of a dotted name bound in a function by anything but an import?"""
     head = text.partition(".")[0]
