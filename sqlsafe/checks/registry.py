@@ -16,6 +16,7 @@ RULE_MODULES: dict[str, str] = {
     "DETACH002": "detach002_returns_expired_instance",
     "DETACH003": "detach003_returns_refreshed_instance",
     "GET001": "get001_select_by_pk",
+    "LOAD001": "load001_joined_collection_unique",
     "ROW001": "row001_index_model",
     "ROW002": "row002_unpack_model",
     "ROW003": "row003_row_accessor_on_model",

@@ -19,7 +19,7 @@ mapped ancestor's key (joined and single-table inheritance) take precedence, in 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlsafe.index.modules import ModuleScope
@@ -66,6 +66,9 @@ class Attr:
     eager: bool = False
     """A relationship loaded with its object (`lazy="selectin"`, `"joined"`, ...): readable
     after the session closes, unlike a lazy one."""
+    collection: bool | None = None
+    """A relationship holding a collection (True) or one object (False); None when only the
+    foreign keys could tell (an unannotated `relationship()` without `uselist`)."""
 
 
 @dataclass
@@ -354,6 +357,7 @@ class ModelFinder:
                 backref=_backref(self, module, value),
                 target=hint,
                 eager=_eager(keyword(value, "lazy")),
+                collection=_uselist(lambda name: keyword(value, name)),
             )
         if member == "Relationship" and from_sqlmodel:
             inner = self.classify(module, keyword(value, "sa_relationship"))
@@ -365,6 +369,7 @@ class ModelFinder:
                 "relationship",
                 backref=_backref_name(self, module, dict_value(kwargs, "backref")),
                 eager=_eager(dict_value(kwargs, "lazy")),
+                collection=_uselist(lambda name: dict_value(kwargs, name)),
             )
         return None
 
@@ -394,6 +399,7 @@ class ModelFinder:
                 columns=frozenset(draft.columns),
                 relationships=frozenset(draft.relationships | received),
                 eager_relationships=frozenset(draft.eager),
+                collections=frozenset(draft.collections),
                 deferred=frozenset(draft.deferred),
                 style=draft.style,
                 primary_key_order_proven=draft.proven,
@@ -443,6 +449,7 @@ class ModelFinder:
         draft.columns = {n for n, a in attrs.items() if a.kind == "column"}
         draft.relationships = {n for n, a in attrs.items() if a.kind == "relationship"}
         draft.eager = {n for n in draft.relationships if attrs[n].eager}
+        draft.collections = {n for n in draft.relationships if attrs[n].collection}
         draft.deferred = {n for n, a in attrs.items() if a.kind == "column" and a.deferred}
         draft.own_relationships = [
             a for a in self.body(qualname, style).attrs.values() if a.kind == "relationship"
@@ -523,6 +530,7 @@ class _Draft:
     columns: set[str] = field(default_factory=set)
     relationships: set[str] = field(default_factory=set)
     eager: set[str] = field(default_factory=set)
+    collections: set[str] = field(default_factory=set)
     deferred: set[str] = field(default_factory=set)
     own_relationships: list[Attr] = field(default_factory=list)
     primary_key: tuple[str, ...] = ()
@@ -605,6 +613,8 @@ class _BodyReader:
         attr.name = name
         if attr.kind == "relationship" and attr.target is None and annotation is not None:
             attr.target = _annotation_target(finder.resolver, self.module, annotation)
+        if attr.kind == "relationship" and attr.collection is None and annotation is not None:
+            attr.collection = _annotation_collection(finder.resolver, self.module, annotation)
         self.body.attrs[name] = attr
 
     def _annotation_wrapper(self, annotation: ast.expr | None) -> str | None:
@@ -628,10 +638,7 @@ def _annotation_target(
         left = _annotation_target(resolver, module, node.left)
         return left if left is not None else _annotation_target(resolver, module, node.right)
     if isinstance(node, ast.Subscript):
-        head = node.value
-        qualname = resolver.expr(module, head)
-        wrapper = library_member(qualname) or typing_member(qualname)
-        builtin = isinstance(head, ast.Name) and qualname is None and head.id in _BUILTIN_CONTAINERS
+        wrapper, builtin = _subscript_head(resolver, module, node)
         if wrapper in ("Mapped", *_RELATIONSHIP_ANNOTATIONS, *_WRAPPER_TYPES) or builtin:
             inner = node.slice
             if isinstance(inner, ast.Tuple):
@@ -643,6 +650,57 @@ def _annotation_target(
         return None
     if isinstance(node, (ast.Name, ast.Attribute)):
         return node
+    return None
+
+
+def _subscript_head(
+    resolver: Resolver, module: str, node: ast.Subscript
+) -> tuple[str | None, bool]:
+    """What a subscripted annotation's head names: a SQLAlchemy or typing member
+    (`Mapped`, `Optional`, `List`), and whether it is a builtin container (`list`)."""
+    head = node.value
+    qualname = resolver.expr(module, head)
+    builtin = isinstance(head, ast.Name) and qualname is None and head.id in _BUILTIN_CONTAINERS
+    return library_member(qualname) or typing_member(qualname), builtin
+
+
+def _annotation_collection(resolver: Resolver, module: str, annotation: ast.expr) -> bool | None:
+    """Does a relationship annotation declare a collection? `Mapped[list["Address"]]`,
+    `list["Member"]`: yes; `Mapped["User"]`, `Optional[Team]`, `"Team" | None`: no; a dynamic or
+    write-only relationship, or anything unreadable: None."""
+    node = parsed_string(annotation)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return False
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [side for side in (node.left, node.right) if not is_none(side)]
+        answers = {_annotation_collection(resolver, module, side) for side in sides}
+        return answers.pop() if len(answers) == 1 else None
+    if isinstance(node, ast.Subscript):
+        wrapper, builtin = _subscript_head(resolver, module, node)
+        if builtin or wrapper in _WRAPPER_TYPES - {"Optional", "Union"}:
+            return True
+        if wrapper in ("Mapped", "Optional", "Union"):
+            inner = node.slice
+            parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            answers = {
+                _annotation_collection(resolver, module, part)
+                for part in parts
+                if not is_none(part)
+            }
+            return answers.pop() if len(answers) == 1 else None
+        return None
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return False
+    return None
+
+
+def _uselist(argument: Callable[[str], ast.expr | None]) -> bool | None:
+    """A collection or not, from a relationship's own arguments (`argument(name)` reads one)."""
+    uselist = argument("uselist")
+    if isinstance(uselist, ast.Constant) and isinstance(uselist.value, bool):
+        return uselist.value
+    if argument("secondary") is not None or argument("collection_class") is not None:
+        return True
     return None
 
 
