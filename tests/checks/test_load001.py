@@ -1,6 +1,4 @@
 import re
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -8,7 +6,7 @@ import pytest
 from sqlsafe.checks.registry import meta
 from sqlsafe.index import build_index
 from tests.checks.detach_models import index
-from tests.checks.harness import check, codes, fix
+from tests.checks.harness import check, codes, fix, run_program
 
 SELECT = ["LOAD001"]
 HEADER = """
@@ -285,9 +283,7 @@ def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
     source.write_text(PROGRAM)
     program_index = build_index([package / "__init__.py", source], [tmp_path])
 
-    before = subprocess.run([sys.executable, source], capture_output=True, text=True)
-    assert before.returncode == 0, before.stderr
-    assert before.stdout.split("\n") == [
+    assert run_program(source) == [
         f"exec-all {RAISES}",
         f"scalars-one {RAISES}",
         f"execute-scalars {RAISES}",
@@ -301,7 +297,6 @@ def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
         "selectin 1",
         "empty 0",
         f"async {RAISES}",
-        "",
     ]
     found = check(PROGRAM, SELECT, index=program_index, module_name="app.prog")
     lines = PROGRAM.split("\n")
@@ -320,9 +315,7 @@ def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
         "async",
     ]
     source.write_text(fix(PROGRAM, SELECT, index=program_index, module_name="app.prog"))
-    after = subprocess.run([sys.executable, source], capture_output=True, text=True)
-    assert after.returncode == 0, after.stderr
-    assert after.stdout.split("\n") == [
+    assert run_program(source) == [
         "exec-all 1",
         "scalars-one Preventers",
         "execute-scalars 1",
@@ -336,5 +329,4 @@ def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
         "selectin 1",
         "empty 0",
         "async ['Deadpond', 'Rusty-Man']",
-        "",
     ]

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from sqlsafe.checks.registry import meta
-from tests.checks.harness import check, codes, fix
+from tests.checks.harness import check, codes, fix, run_program
 
 SELECT = ["SQL002"]
 
@@ -321,9 +321,7 @@ asyncio.run(main())
 def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
     source = tmp_path / "prog.py"
     source.write_text(PROGRAM)
-    before = subprocess.run([sys.executable, source], capture_output=True, text=True)
-    assert before.returncode == 0, before.stderr
-    assert before.stdout.split("\n") == [
+    assert run_program(source) == [
         "execute ArgumentError",
         "exec ArgumentError",
         "scalar ArgumentError",
@@ -331,13 +329,10 @@ def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
         "params ArgumentError",
         "connection ObjectNotExecutableError",
         "async ArgumentError",
-        "",
     ]
     assert len(check(PROGRAM, SELECT)) == 7
     source.write_text(fix(PROGRAM, SELECT))
-    after = subprocess.run([sys.executable, source], capture_output=True, text=True)
-    assert after.returncode == 0, after.stderr
-    assert after.stdout.split("\n") == [
+    assert run_program(source) == [
         "execute [('Deadpond',), ('Rusty-Man',)]",
         "exec (2,)",
         "scalar 2",
@@ -345,7 +340,6 @@ def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
         "params [('Rusty-Man',)]",
         "connection [(2,)]",
         "async [(1,)]",
-        "",
     ]
 
 
