@@ -13,7 +13,7 @@ from tests.index.conftest import Build
 MODELS = """
 from typing import List, Optional
 
-from sqlalchemy import Column, ForeignKey, Integer, Table
+from sqlalchemy import Column, ForeignKey, ForeignKeyConstraint, Integer, Table
 from sqlalchemy.orm import DeclarativeBase, DynamicMapped, Mapped, mapped_column, relationship
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -55,6 +55,10 @@ class Parent(Base):
     unannotated = relationship("Child", viewonly=True)
     tags = relationship("Tag", secondary=tagging)
     dynamic: DynamicMapped["Child"] = relationship(viewonly=True)
+    dynamic_unannotated = relationship("Child", lazy="dynamic", viewonly=True)
+    joined_by_hand = relationship(
+        "Child", primaryjoin="Parent.id == foreign(Child.parent_id)", viewonly=True
+    )
 
 
 class Child(Base):
@@ -62,11 +66,34 @@ class Child(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int] = mapped_column(ForeignKey("parent.id"))
     parent: Mapped["Parent"] = relationship(back_populates="children")
+    owner = relationship("Parent", viewonly=True)
+    tagged = relationship("Tag", viewonly=True)
+
+
+class Legacy(Base):
+    __table__ = Table(
+        "legacy",
+        Base.metadata,
+        Column("id", Integer, primary_key=True),
+        Column("child_id", ForeignKey("child.id")),
+    )
+    child = relationship("Child")
 
 
 class Tag(Base):
     __tablename__ = "tag"
     id = Column(Integer, primary_key=True)
+    child_id = Column(Integer, ForeignKey("child.id"))
+    children = relationship("Child", viewonly=True)
+    notes = relationship("Note", viewonly=True)
+
+
+class Note(Base):
+    __tablename__ = "note"
+    id = Column(Integer, primary_key=True)
+    tag_id = Column(Integer)
+    tag = relationship("Tag", viewonly=True)
+    __table_args__ = (ForeignKeyConstraint(columns=(tag_id,), refcolumns=["tag.id"]),)
 """
 
 MAPPER = """
@@ -78,7 +105,7 @@ import app.models as models
 configure_mappers()
 print(json.dumps({
     name: sorted(r.key for r in inspect(getattr(models, name)).relationships if r.uselist)
-    for name in ("Squad", "Member", "Parent", "Child", "Tag")
+    for name in ("Squad", "Member", "Parent", "Child", "Tag", "Legacy", "Note")
 }))
 """
 
@@ -91,10 +118,13 @@ def test_collections_agree_with_the_mapper(build: Build, tmp_path: Path) -> None
     assert mapper.returncode == 0, mapper.stderr
     uselist = json.loads(mapper.stdout)
     known = {name: sorted(index.model(f"app.models.{name}").collections) for name in uselist}
-    # What foreign keys alone decide (an unannotated `relationship()`) and dynamic
-    # relationships (not loadable by a joined load) are left out; nothing else.
+    # Dynamic relationships are queries, not collections a joined load can fill; a join
+    # written by hand may run either way. Everything else agrees with the mapper.
     assert known == {
         **uselist,
-        "Parent": sorted(set(uselist["Parent"]) - {"unannotated", "dynamic"}),
+        "Parent": sorted(
+            set(uselist["Parent"]) - {"dynamic", "dynamic_unannotated", "joined_by_hand"}
+        ),
     }
-    assert {"unannotated", "dynamic", "children", "tags"} <= set(uselist["Parent"])
+    assert {"unannotated", "children", "tags", "joined_by_hand"} <= set(uselist["Parent"])
+    assert (uselist["Child"], uselist["Tag"], uselist["Note"]) == (["tagged"], ["notes"], [])
