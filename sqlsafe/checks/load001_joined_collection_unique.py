@@ -6,6 +6,7 @@ import libcst as cst
 
 from sqlsafe.checks import statements
 from sqlsafe.checks.base import FixPlan, Rule
+from sqlsafe.checks.sessions import kind_of, receiver_session
 from sqlsafe.checks.statements import Facts, Res, Stmt
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -72,11 +73,14 @@ class JoinedCollectionWithoutUnique(Rule):
 
     ## When it reports
     The statement's `select()` and its `.options(...)` are built in the same function or
-    module (directly or through local variables), and the loaded relationship is a
+    module (directly or through local variables), it runs on a proven session (a
+    `with Session(...)` block, a session factory, an annotated parameter; a Core
+    `Connection` does no ORM loading and does not raise), and the loaded relationship is a
     collection by the project's model declarations: annotated `list[...]`/`Mapped[list[...]]`
-    (or another collection type), or declared with `uselist=True`, `secondary=` or
-    `collection_class=`. A `relationship()` whose direction only its foreign keys reveal is
-    not reported. Legacy `session.query(...)` deduplicates by itself and is not reported.
+    (or another collection type), declared with `uselist=True`, `secondary=` or
+    `collection_class=`, or a plain `relationship()` to a model whose table alone has a
+    foreign key to this one's. Legacy `session.query(...)` deduplicates by itself and is not
+    reported.
 
     ## Fix safety
     The fix inserts `.unique()` before the call that reads the rows. It is safe for a
@@ -157,6 +161,10 @@ class JoinedCollectionWithoutUnique(Rule):
         if not results or len(results) != len(found):
             return None
         if any(res.unique or (rows_only and res.scalars is not False) for res in results):
+            return None
+        # A Core connection runs the statement without ORM loading (no error, duplicate rows
+        # and all): only results of proven sessions.
+        if any(kind_of(receiver_session(self.context, res.session)) is None for res in results):
             return None
         joined = [self._joined_collection(res.stmt) for res in results]
         first = joined[0]

@@ -72,9 +72,10 @@ class TextualSqlWithoutText(Rule):
 
     ## Fix safety
     The fix wraps a string literal (or the variable holding one) in `text(...)` and imports
-    `text` if needed. It is safe: the call can only raise as written, and `text()` gives the
-    string the meaning SQLAlchemy 1.x gave it (`:name` is a bind parameter). A string built at
-    run time gets no fix: its values must become bind parameters, which needs a person.
+    `text` if needed. It is safe: the call can only raise as written, and `text()` is the
+    declaration the error asks for, the same SQL with `:name` read as a bind parameter (so
+    parameters passed beside it, `execute(sql, {"name": ...})`, keep working). A string built
+    at run time gets no fix: its values must become bind parameters, which needs a person.
 
     ## References
     - [SQLAlchemy 2.0 migration: `text()` is required](https://docs.sqlalchemy.org/en/20/changelog/migration_20.html#execute-method-more-strict-execution-options-are-more-prominent)

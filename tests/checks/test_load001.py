@@ -132,6 +132,16 @@ NOT_FLAGGED = {
         def f(session: Session):
             return session.exec(select(Team).options(joinedload(Team.users))).fetchone()
         """,
+    "unknown-receiver": """
+        def f(db):
+            return db.execute(select(Team).options(joinedload(Team.users))).all()
+        """,
+    "core-connection": """
+        from sqlalchemy import Engine
+        def f(engine: Engine):
+            with engine.connect() as conn:
+                return conn.execute(select(Team).options(joinedload(Team.users))).all()
+        """,
     "not-a-model": """
         def f(session: Session, Team):
             return session.exec(select(User).options(joinedload(Team.users))).all()
@@ -251,6 +261,8 @@ with Session(engine) as session:
     run("many-to-one", lambda: len(session.exec(select(Hero).options(joinedload(Hero.team))).all()))
     run("selectin", lambda: len(session.exec(select(Team).options(selectinload(Team.heroes))).all()))
     run("empty", lambda: len(session.exec(joined.where(Team.name == "nobody")).all()))
+with engine.connect() as conn:
+    run("connection", lambda: len(conn.execute(joined).all()))
 
 
 async def main():
@@ -296,6 +308,7 @@ def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
         "many-to-one 2",
         "selectin 1",
         "empty 0",
+        "connection 2",
         f"async {RAISES}",
     ]
     found = check(PROGRAM, SELECT, index=program_index, module_name="app.prog")
@@ -328,5 +341,6 @@ def test_failing_forms_raise_and_fixed_code_runs_against_sqlite(tmp_path):
         "many-to-one 2",
         "selectin 1",
         "empty 0",
+        "connection 2",
         "async ['Deadpond', 'Rusty-Man']",
     ]
