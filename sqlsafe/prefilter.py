@@ -3,9 +3,10 @@
 Parsing is most of what a run costs (LIBCST.md section 4), and most files of a project never
 touch the ORM. Two tests, both promises that parsing could not find anything otherwise:
 
-* the file mentions SQLAlchemy or SQLModel, or a name the project index knows (a model, a
-  session factory, an alias, a function the run's DETACH plan converts): every rule reasons
-  from names a file imports, and a file that imports none of these has nothing to reason on;
+* the file mentions SQLAlchemy, SQLModel or Alembic (whose `op.get_bind()` is a SQLAlchemy
+  connection), or a name the project index knows (a model, a session factory, an alias, a
+  function the run's DETACH plan converts): every rule reasons from names a file imports,
+  and a file that imports none of these has nothing to reason on;
 * one of the enabled rules could fire: each rule may declare `triggers`, words one of which
   any file it reports on contains (the session methods it keys on); a rule without them
   promises nothing and keeps every file that passed the first test.
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from sqlsafe.checks.base import Rule
     from sqlsafe.checks.project import Index
 
-LIBRARIES = ("sqlmodel", "sqlalchemy")
+LIBRARIES = ("sqlmodel", "sqlalchemy", "alembic")
 
 
 def mentions_orm(text: str, names: Iterable[str]) -> bool:

@@ -12,6 +12,7 @@ class ModelFacts(Protocol):
     columns: frozenset[str]
     relationships: frozenset[str]
     eager_relationships: frozenset[str]
+    collections: frozenset[str]
     deferred: frozenset[str]
     primary_key_order_proven: bool
 

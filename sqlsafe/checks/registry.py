@@ -17,6 +17,7 @@ RULE_MODULES: dict[str, str] = {
     "DETACH002": "detach002_returns_expired_instance",
     "DETACH003": "detach003_returns_refreshed_instance",
     "GET001": "get001_select_by_pk",
+    "LOAD001": "load001_joined_collection_unique",
     "ROW001": "row001_index_model",
     "ROW002": "row002_unpack_model",
     "ROW003": "row003_row_accessor_on_model",
@@ -24,6 +25,7 @@ RULE_MODULES: dict[str, str] = {
     "ROW005": "row005_row_model_shim",
     "SCOPE001": "scope001_read_after_session",
     "SQL001": "sql001_exec_params",
+    "SQL002": "sql002_textual_sql",
     "WHERE001": "where001_python_operator_in_clause",
 }
 

@@ -230,7 +230,7 @@ def _compute_bindings(
         body: cst.BaseSuite = function.body
     else:
         body = context.module  # type: ignore[assignment]
-    for statement in _walk_statements(body):
+    for statement in walk_statements(body):
         if isinstance(statement, cst.With):
             for item in statement.items:
                 if item.asname is not None and isinstance(item.asname.name, cst.Name):
@@ -258,7 +258,7 @@ def _compute_bindings(
     return found
 
 
-def _walk_statements(body: cst.CSTNode):  # type: ignore[no-untyped-def]
+def walk_statements(body: cst.CSTNode):  # type: ignore[no-untyped-def]
     """Statements of a body, descending into compound statements but not nested scopes."""
     for statement in getattr(body, "body", ()):
         if isinstance(statement, cst.SimpleStatementLine):
@@ -267,13 +267,13 @@ def _walk_statements(body: cst.CSTNode):  # type: ignore[no-untyped-def]
             continue
         elif isinstance(statement, cst.BaseCompoundStatement):
             yield statement
-            yield from _walk_statements(statement.body)
+            yield from walk_statements(statement.body)
             for attr in ("orelse", "finalbody"):
                 extra = getattr(statement, attr, None)
                 if extra is not None:
-                    yield from _walk_statements(getattr(extra, "body", extra))
+                    yield from walk_statements(getattr(extra, "body", extra))
             for handler in getattr(statement, "handlers", ()):
-                yield from _walk_statements(handler.body)
+                yield from walk_statements(handler.body)
         elif isinstance(statement, cst.BaseSmallStatement):
             yield statement
 

@@ -112,6 +112,8 @@ class Stmt:
     first: Entity | None
     """The first argument, when it is a mapped class."""
     node: cst.CSTNode = field(repr=False)
+    options: tuple[cst.Call, ...] = field(default=(), repr=False)
+    """The `.options(...)` calls chained onto it, in order."""
 
     @property
     def single_entity(self) -> Entity | None:
@@ -131,6 +133,8 @@ class Res:
     """Where a `.scalars()` would go: the call, or the `await` around it."""
     from_exec: bool
     through: tuple[Binding, ...] = ()
+    unique: bool = False
+    """`.unique()` was called on it."""
 
 
 @dataclass(frozen=True)
@@ -811,9 +815,13 @@ def _method(fact: Fact, method: str, call: cst.Call) -> Fact:
     """What calling `method` on a value described by `fact` gives."""
     if isinstance(fact, Stmt):
         chain = TEXT_CHAIN if fact.library == "text" else STATEMENT_CHAIN
+        if method == "options" and method in chain:
+            return dataclasses.replace(fact, options=(*fact.options, call))
         return fact if method in chain else UNKNOWN
     if not isinstance(fact, Res):
         return UNKNOWN
+    if method == "unique":
+        return dataclasses.replace(fact, unique=True)
     if method in FIRST_METHODS and not call.args:
         return Item(fact, fact.scalars, method, fact.through)
     if method in LIST_METHODS:
@@ -1003,6 +1011,11 @@ def resolvable_here(context: FileContext, text: str) -> bool:
     return text.partition(".")[0] in context.names.names
 
 
+def bound_locally(context: FileContext, name: str) -> bool:
+    """Is `name` bound, by anything but an import, in a function around the visited node?"""
+    return _shadowed(context, name, tuple(context.functions))
+
+
 def _shadowed(context: FileContext, text: str, scopes: tuple[cst.FunctionDef, ...]) -> bool:
     """Is the head of a dotted name bound in a function by anything but an import?"""
     head = text.partition(".")[0]
@@ -1063,10 +1076,19 @@ def helper_call(
 
 def insert_scalars(origin: cst.BaseExpression) -> Replace | Insert:
     """`.scalars()` right after the result-producing call (parenthesising a bare await)."""
-    if isinstance(origin, cst.Await) and not origin.lpar:
-        code = cst.Module([]).code_for_node(origin)
-        return Replace(origin, f"({code}).scalars()")
-    return Insert(origin, ".scalars()", before=False)
+    return append_call(origin, ".scalars()")
+
+
+def append_call(receiver: cst.BaseExpression, call: str) -> Replace | Insert:
+    """`call` (such as `.unique()`) applied to `receiver`, which is parenthesised first when
+    it binds less tightly than an attribute (`await x`, `a if c else b`)."""
+    if receiver.rpar:
+        # A node's position leaves its own parentheses out: go after the closing one.
+        return Insert(receiver.rpar[-1], call, before=False)
+    if not isinstance(receiver, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        code = cst.Module([]).code_for_node(receiver)
+        return Replace(receiver, f"({code}){call}")
+    return Insert(receiver, call, before=False)
 
 
 def model_message(verdict: Verdict, what: str) -> str:

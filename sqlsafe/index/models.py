@@ -19,7 +19,7 @@ mapped ancestor's key (joined and single-table inheritance) take precedence, in 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlsafe.index.modules import ModuleScope
@@ -66,6 +66,14 @@ class Attr:
     eager: bool = False
     """A relationship loaded with its object (`lazy="selectin"`, `"joined"`, ...): readable
     after the session closes, unlike a lazy one."""
+    collection: bool | None = None
+    """A relationship holding a collection (True) or one object (False); None when only the
+    foreign keys can tell (an unannotated `relationship()` without `uselist`)."""
+    own_join: bool = False
+    """A relationship given `primaryjoin`, `foreign_keys` or `remote_side`: its direction is
+    not the one the tables' foreign keys alone give."""
+    references: frozenset[str] | None = frozenset()
+    """The tables a column's foreign keys name; None when one cannot be read."""
 
 
 @dataclass
@@ -319,6 +327,7 @@ class ModelFinder:
             attr = Attr("", "column", primary_key=is_true(keyword(value, "primary_key")))
             if member != "Field":
                 attr.column_name = _first_string(value)
+                attr.references = self._references(module, value.args)
                 attr.deferred = (
                     is_true(keyword(value, "deferred"))
                     or is_true(keyword(value, "deferred_raiseload"))
@@ -330,6 +339,7 @@ class ModelFinder:
             if inner is not None:
                 inner.sa_column = True
                 return inner
+            attr.references = _referenced_tables([keyword(value, "foreign_key")])
             kwargs = keyword(value, "sa_column_kwargs")
             attr.primary_key |= is_true(dict_value(kwargs, "primary_key"))
             name = dict_value(kwargs, "name")
@@ -354,6 +364,8 @@ class ModelFinder:
                 backref=_backref(self, module, value),
                 target=hint,
                 eager=_eager(keyword(value, "lazy")),
+                collection=_uselist(lambda name: keyword(value, name)),
+                own_join=_own_join(lambda name: keyword(value, name)),
             )
         if member == "Relationship" and from_sqlmodel:
             inner = self.classify(module, keyword(value, "sa_relationship"))
@@ -365,8 +377,20 @@ class ModelFinder:
                 "relationship",
                 backref=_backref_name(self, module, dict_value(kwargs, "backref")),
                 eager=_eager(dict_value(kwargs, "lazy")),
+                collection=_uselist(lambda name: dict_value(kwargs, name)),
+                own_join=_own_join(lambda name: dict_value(kwargs, name)),
             )
         return None
+
+    def _references(self, module: str, args: list[ast.expr]) -> frozenset[str] | None:
+        """The tables the `ForeignKey(...)` arguments of a column name."""
+        keys = [
+            arg.args[0] if arg.args else None
+            for arg in args
+            if isinstance(arg, ast.Call)
+            and library_member(self.resolver.call_name(module, arg)) == "ForeignKey"
+        ]
+        return _referenced_tables(keys)
 
     # -- models ---------------------------------------------------------------------------
 
@@ -383,6 +407,11 @@ class ModelFinder:
                 target = self._model_named(module, attr.target, drafts)
                 if target is not None:
                     backrefs.setdefault(target, set()).add(attr.backref)
+        for draft in drafts.values():
+            for name, (module, attr) in draft.keyed.items():
+                target = self._model_named(module, attr.target, drafts)  # type: ignore[arg-type]
+                if target is not None and _one_to_many(draft, drafts[target]):
+                    draft.collections.add(name)
         models: dict[str, ModelInfo] = {}
         for qualname, draft in drafts.items():
             received = set().union(
@@ -394,6 +423,7 @@ class ModelFinder:
                 columns=frozenset(draft.columns),
                 relationships=frozenset(draft.relationships | received),
                 eager_relationships=frozenset(draft.eager),
+                collections=frozenset(draft.collections),
                 deferred=frozenset(draft.deferred),
                 style=draft.style,
                 primary_key_order_proven=draft.proven,
@@ -443,12 +473,56 @@ class ModelFinder:
         draft.columns = {n for n, a in attrs.items() if a.kind == "column"}
         draft.relationships = {n for n, a in attrs.items() if a.kind == "relationship"}
         draft.eager = {n for n in draft.relationships if attrs[n].eager}
+        draft.collections = {n for n in draft.relationships if attrs[n].collection}
+        draft.keyed = {
+            n: (self.classes[owner[n]].module, a)
+            for n, a in attrs.items()
+            if a.kind == "relationship"
+            and a.collection is None
+            and not a.own_join
+            and a.target is not None
+        }
+        draft.table = self._table_name(qualname, style, chain)
+        draft.references = self._table_references(qualname, style, chain, attrs)
         draft.deferred = {n for n, a in attrs.items() if a.kind == "column" and a.deferred}
         draft.own_relationships = [
             a for a in self.body(qualname, style).attrs.values() if a.kind == "relationship"
         ]
         draft.primary_key, draft.proven = self._primary_key(qualname, style, chain, attrs, owner)
         return draft
+
+    def _table_name(self, qualname: str, style: str, chain: list[str]) -> str | None:
+        for cls in chain:
+            dunders = self.body(cls, style).dunders
+            if "__tablename__" in dunders:
+                name = dunders["__tablename__"]
+                return name.value if isinstance(name, ast.Constant) else None
+            if "__table__" in dunders:
+                table = dunders["__table__"]
+                return _first_string(table) if isinstance(table, ast.Call) else None
+        # SQLModel's default `__tablename__` is the class name in lower case.
+        return qualname.rpartition(".")[2].lower() if style == SQLMODEL else None
+
+    def _table_references(
+        self, qualname: str, style: str, chain: list[str], attrs: dict[str, Attr]
+    ) -> frozenset[str] | None:
+        """Every table the model's foreign keys name (columns and `ForeignKeyConstraint`s in
+        `__table_args__`); None when one of them cannot be read."""
+        found: set[str] = set()
+        parts = [a.references for a in attrs.values() if a.kind == "column"]
+        module = self.classes[qualname].module
+        for cls in chain:
+            for element in elements(self.body(cls, style).dunders.get("__table_args__")):
+                member = library_member(self.resolver.call_name(module, element))
+                if member == "ForeignKeyConstraint" and isinstance(element, ast.Call):
+                    given = element.args[1:2] or [keyword(element, "refcolumns")]
+                    columns = given[0]
+                    parts.append(_referenced_tables(elements(columns)) if columns else None)
+        for part in parts:
+            if part is None:
+                return None
+            found |= part
+        return frozenset(found)
 
     def _primary_key(
         self,
@@ -523,10 +597,15 @@ class _Draft:
     columns: set[str] = field(default_factory=set)
     relationships: set[str] = field(default_factory=set)
     eager: set[str] = field(default_factory=set)
+    collections: set[str] = field(default_factory=set)
     deferred: set[str] = field(default_factory=set)
     own_relationships: list[Attr] = field(default_factory=list)
     primary_key: tuple[str, ...] = ()
     proven: bool = True
+    keyed: dict[str, tuple[str, Attr]] = field(default_factory=dict)
+    """Relationships whose direction only the foreign keys tell: name -> (module, attr)."""
+    table: str | None = None
+    references: frozenset[str] | None = frozenset()
 
 
 class _BodyReader:
@@ -605,6 +684,8 @@ class _BodyReader:
         attr.name = name
         if attr.kind == "relationship" and attr.target is None and annotation is not None:
             attr.target = _annotation_target(finder.resolver, self.module, annotation)
+        if attr.kind == "relationship" and attr.collection is None and annotation is not None:
+            attr.collection = _annotation_collection(finder.resolver, self.module, annotation)
         self.body.attrs[name] = attr
 
     def _annotation_wrapper(self, annotation: ast.expr | None) -> str | None:
@@ -628,10 +709,7 @@ def _annotation_target(
         left = _annotation_target(resolver, module, node.left)
         return left if left is not None else _annotation_target(resolver, module, node.right)
     if isinstance(node, ast.Subscript):
-        head = node.value
-        qualname = resolver.expr(module, head)
-        wrapper = library_member(qualname) or typing_member(qualname)
-        builtin = isinstance(head, ast.Name) and qualname is None and head.id in _BUILTIN_CONTAINERS
+        wrapper, builtin = _subscript_head(resolver, module, node)
         if wrapper in ("Mapped", *_RELATIONSHIP_ANNOTATIONS, *_WRAPPER_TYPES) or builtin:
             inner = node.slice
             if isinstance(inner, ast.Tuple):
@@ -644,6 +722,97 @@ def _annotation_target(
     if isinstance(node, (ast.Name, ast.Attribute)):
         return node
     return None
+
+
+def _subscript_head(
+    resolver: Resolver, module: str, node: ast.Subscript
+) -> tuple[str | None, bool]:
+    """What a subscripted annotation's head names: a SQLAlchemy or typing member
+    (`Mapped`, `Optional`, `List`), and whether it is a builtin container (`list`)."""
+    head = node.value
+    qualname = resolver.expr(module, head)
+    builtin = isinstance(head, ast.Name) and qualname is None and head.id in _BUILTIN_CONTAINERS
+    return library_member(qualname) or typing_member(qualname), builtin
+
+
+def _annotation_collection(resolver: Resolver, module: str, annotation: ast.expr) -> bool | None:
+    """Does a relationship annotation declare a collection? `Mapped[list["Address"]]`,
+    `list["Member"]`: yes; `Mapped["User"]`, `Optional[Team]`, `"Team" | None`, a dynamic or
+    write-only relationship (`DynamicMapped[...]`, a query): no; anything unreadable: None."""
+    node = parsed_string(annotation)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return False
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [side for side in (node.left, node.right) if not is_none(side)]
+        answers = {_annotation_collection(resolver, module, side) for side in sides}
+        return answers.pop() if len(answers) == 1 else None
+    if isinstance(node, ast.Subscript):
+        wrapper, builtin = _subscript_head(resolver, module, node)
+        if builtin or wrapper in _WRAPPER_TYPES - {"Optional", "Union"}:
+            return True
+        if wrapper in _RELATIONSHIP_ANNOTATIONS:
+            return False
+        if wrapper in ("Mapped", "Optional", "Union"):
+            inner = node.slice
+            parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            answers = {
+                _annotation_collection(resolver, module, part)
+                for part in parts
+                if not is_none(part)
+            }
+            return answers.pop() if len(answers) == 1 else None
+        return None
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return False
+    return None
+
+
+def _uselist(argument: Callable[[str], ast.expr | None]) -> bool | None:
+    """A collection or not, from a relationship's own arguments (`argument(name)` reads one).
+    A dynamic or write-only relationship is a query, never a collection loaded with its
+    object."""
+    lazy = argument("lazy")
+    if isinstance(lazy, ast.Constant) and lazy.value in ("dynamic", "write_only"):
+        return False
+    uselist = argument("uselist")
+    if isinstance(uselist, ast.Constant) and isinstance(uselist.value, bool):
+        return uselist.value
+    if argument("secondary") is not None or argument("collection_class") is not None:
+        return True
+    return None
+
+
+def _own_join(argument: Callable[[str], ast.expr | None]) -> bool:
+    return any(
+        argument(name) is not None for name in ("primaryjoin", "foreign_keys", "remote_side")
+    )
+
+
+def _referenced_tables(keys: list[ast.expr | None]) -> frozenset[str] | None:
+    """The tables of foreign key targets given as `"table.column"` (or `"schema.table.column"`)
+    strings; None when one is given some other way. Absent ones (None) name nothing."""
+    tables = set()
+    for key in keys:
+        if key is None:
+            continue
+        if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+            return None
+        parts = key.value.split(".")
+        if len(parts) < 2:
+            return None
+        tables.add(parts[-2])
+    return frozenset(tables)
+
+
+def _one_to_many(source: _Draft, target: _Draft) -> bool:
+    """Does a plain `relationship()` from `source` to `target` hold a collection? Yes when
+    only the target's table has a foreign key to the source's (one-to-many); a foreign key
+    the other way (many-to-one), both, neither, or a table not known: not proven."""
+    if source is target or source.table is None or target.table is None:
+        return False
+    if source.references is None or target.references is None:
+        return False
+    return source.table in target.references and target.table not in source.references
 
 
 def _returned(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.expr | None:

@@ -22,6 +22,8 @@ class ModelInfo:
     """"sqlmodel" or "declarative"."""
     eager_relationships: frozenset[str] = frozenset()
     """The relationships that load with the object (`lazy="selectin"`, `"joined"`, ...)."""
+    collections: frozenset[str] = frozenset()
+    """The relationships known to hold a collection (one-to-many, many-to-many)."""
     primary_key_order_proven: bool = True
     """False when a composite key's order depends on how a SQLAlchemy version scans classes
     (key columns spread over several classes, or SQLModel `sa_column=` mixed with plain

@@ -6,6 +6,8 @@ second fix changes nothing.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,3 +80,10 @@ def fix(
     cst.parse_module(result.text)
     assert fix_source(result.text, again, applicable).text == result.text, "fix is not idempotent"
     return result.text
+
+
+def run_program(path: Path) -> list[str]:
+    """The lines a program prints when this interpreter runs it; it must exit 0."""
+    done = subprocess.run([sys.executable, path], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()

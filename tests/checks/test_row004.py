@@ -93,6 +93,21 @@ RUNTIME = {
         "'a@x.io'",
         True,
     ),
+    "async-parenthesised-await": (
+        snippet(
+            """
+            async def run(session: AsyncSession):
+                user = (await session.execute(select(User))).first()
+                return user.email
+            """,
+            "from sqlmodel import select\n"
+            "from sqlmodel.ext.asyncio.session import AsyncSession\n"
+            "from models import User\n",
+        ),
+        "AttributeError",
+        "'a@x.io'",
+        False,
+    ),
     "returned-too": (
         snippet(
             """
@@ -115,6 +130,7 @@ FIXED = {
     "sqlalchemy-session-loop": "session.execute(sa.select(User).order_by(User.id)).scalars():",
     "comprehension": "session.execute(sa.select(User)).scalars().all()]\n",
     "async-bare-await": "result = (await session.execute(select(User))).scalars()\n",
+    "async-parenthesised-await": "user = (await session.execute(select(User))).scalars().first()\n",
     "returned-too": "user = session.execute(select(User)).scalars().first()\n",
 }
 
