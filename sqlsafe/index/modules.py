@@ -59,19 +59,22 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
 
 
 def import_roots(path: Path, name: str) -> tuple[str, ...]:
-    """Besides the project's `src` roots, the folders Python may have on `sys.path` for the
-    file `path` named `name`, as module-name prefixes: the file's own folder (a script's
-    folder is on the path) and the top of its package chain (the folder an application
-    inside a package runs from, as `backend/` for `backend/app/main.py` importing
-    `app.models`). The empty prefix, the `src` root itself, is left out."""
+    """Besides the project's `src` roots, the folder Python has on `sys.path` for the file
+    `path` named `name`, as a module-name prefix: the folder above the top of its package
+    chain (the folder an application package runs from, as `backend/` for
+    `backend/app/main.py` importing `app.models`), which for a script outside any package
+    is its own folder (a script's folder is on the path). A module inside a package never
+    imports its own folder's siblings by absolute name (`sqlalchemy` in
+    `pkg/utils/session.py` is the library, not `pkg/utils/sqlalchemy.py`). Empty when that
+    folder is a `src` root already."""
     if path.stem == "__init__":
         return ()
     parts = name.split(".")
     depth, folder = 0, Path(os.path.abspath(path)).parent
     while (folder / "__init__.py").is_file() and folder.parent != folder:
         depth, folder = depth + 1, folder.parent
-    prefixes = [".".join(parts[:-1]), ".".join(parts[: max(len(parts) - 1 - depth, 0)])]
-    return tuple(dict.fromkeys(prefix for prefix in prefixes if prefix))
+    prefix = ".".join(parts[: max(len(parts) - 1 - depth, 0)])
+    return (prefix,) if prefix else ()
 
 
 def located_import(target: str, roots: Sequence[str], modules: Collection[str]) -> str:
@@ -222,6 +225,10 @@ class _Binder:
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self.target(node.target, node.value, node.annotation, override)
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            # The type checker's branch never runs: `else:` is what the program binds.
+            self.block(node.orelse, override)
+            self.block(node.body, override=False)
         elif isinstance(node, ast.If):
             self.block(node.body, override)
             self.block(node.orelse, override=False)
@@ -246,6 +253,12 @@ class _Binder:
                     element = element.value
                 if isinstance(element, ast.Name):
                     self.bind(element.id, Definition(None), override)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """`if TYPE_CHECKING:` / `if typing.TYPE_CHECKING:`."""
+    name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", None)
+    return name == "TYPE_CHECKING"
 
 
 def _collect_imports(scope: ModuleScope, tree: ast.Module) -> None:

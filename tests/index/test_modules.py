@@ -148,3 +148,51 @@ def test_conditional_imports_prefer_the_main_branch(build: Build) -> None:
     assert index.resolve("m.Session") == "sqlmodel.Session"
     factory = index.factory("m.Local")
     assert factory is not None and factory.session_class == "sqlmodel.Session"
+
+
+def test_a_package_module_imports_the_library_not_its_namesake_sibling(tmp_path: Path) -> None:
+    """`from sqlalchemy.orm import ...` in `pkg/db.py` is the library even beside a
+    `pkg/sqlalchemy.py` (apache-airflow has `airflow/utils/sqlalchemy.py`); only a script
+    outside any package imports its own folder's modules by absolute name."""
+    write_tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/sqlalchemy.py": "",
+            "pkg/db.py": "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n",
+            "scripts/models.py": (
+                "from sqlmodel import Field, SQLModel\n"
+                "class User(SQLModel, table=True):\n"
+                "    id: int = Field(primary_key=True)\n"
+            ),
+            "scripts/run.py": "from models import User\n",
+        },
+    )
+    index = build_index(sorted(tmp_path.rglob("*.py")), [tmp_path])
+    assert index.factory("pkg.db.SessionLocal") is not None
+    assert index.model("scripts.run.User") is not None
+
+
+def test_the_runtime_branch_of_type_checking_binds(tmp_path: Path) -> None:
+    """`if TYPE_CHECKING: Base = Any` / `else: Base = registry.generate_base()` (as
+    apache-airflow declares its models): the program runs the `else` branch."""
+    write_tree(
+        tmp_path,
+        {
+            "models.py": (
+                "from typing import TYPE_CHECKING, Any\n"
+                "from sqlalchemy.orm import Mapped, mapped_column, registry\n"
+                "mapper_registry = registry()\n"
+                "if TYPE_CHECKING:\n"
+                "    Base = Any\n"
+                "else:\n"
+                "    Base = mapper_registry.generate_base()\n"
+                "class Job(Base):\n"
+                "    __tablename__ = 'job'\n"
+                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+            )
+        },
+    )
+    index = build_index([tmp_path / "models.py"], [tmp_path])
+    job = index.model("models.Job")
+    assert job is not None and job.primary_key == ("id",)
