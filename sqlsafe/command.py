@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlsafe import source as sources
 from sqlsafe.config import Resolver, Settings
-from sqlsafe.diagnostics import Diagnostic
+from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Diagnostic
 from sqlsafe.files import discover, is_excluded, is_gitignored
 from sqlsafe.prefilter import mentions_orm
 from sqlsafe.report import FixMode, Report
@@ -68,6 +68,10 @@ class CommandOutcome:
         return diffs + closing
 
     def exit_code(self, exit_zero: bool, exit_non_zero_on_fix: bool) -> int:
+        if any(
+            d.code == INTERNAL_ERROR_CODE for outcome in self.outcomes for d in outcome.diagnostics
+        ):
+            return 2
         if self.mode is Mode.ADD_NOQA:
             return 0
         if self.mode is Mode.DIFF:

@@ -95,6 +95,8 @@ class RuleMeta:
 
 
 SYNTAX_ERROR_CODE = "invalid-syntax"
+INTERNAL_ERROR_CODE = "internal-error"
+"""A rule that failed on a file: the run goes on, and exits 2 at the end."""
 
 
 @dataclass
@@ -130,5 +132,17 @@ def syntax_error(path: Path, message: str, location: Location) -> Diagnostic:
         path=path,
         start=location,
         end=location,
+        is_rule=False,
+    )
+
+
+def internal_error(path: Path, message: str) -> Diagnostic:
+    return Diagnostic(
+        code=INTERNAL_ERROR_CODE,
+        name=INTERNAL_ERROR_CODE,
+        message=message,
+        path=path,
+        start=Location(1, 1),
+        end=Location(1, 1),
         is_rule=False,
     )

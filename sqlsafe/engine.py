@@ -21,6 +21,7 @@ from sqlsafe.checks.names import ImportTable
 from sqlsafe.diagnostics import (
     Diagnostic,
     Location,
+    internal_error,
     syntax_error,
 )
 from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
@@ -100,15 +101,9 @@ def check_source(
             facts[found[0]] = found[1]
 
     diagnostics = [
-        Diagnostic(
-            code="internal-error",
-            name="internal-error",
-            message=f"Rule {rule.code} failed on this file: "
-            f"{type(rule.error).__name__}: {rule.error}",
-            path=path,
-            start=Location(1, 1),
-            end=Location(1, 1),
-            is_rule=False,
+        internal_error(
+            path,
+            f"Rule {rule.code} failed on this file: {type(rule.error).__name__}: {rule.error}",
         )
         for rule in rules
         if rule.error is not None

@@ -33,6 +33,7 @@ from sqlsafe.checks.base import (
     Replace,
     Rule,
 )
+from sqlsafe.checks.blocks import statements
 from sqlsafe.checks.lifetimes import (
     SESSION_TRIGGERS,
     Analysis,
@@ -119,7 +120,7 @@ def _all_functions(
     pending: list[tuple[cst.CSTNode, str | None]] = [(module, None)]
     while pending:
         node, problem = pending.pop()
-        for statement in _statements(node):
+        for statement in statements(node):
             if isinstance(statement, cst.FunctionDef):
                 yield statement, problem
                 pending.append(
@@ -131,30 +132,6 @@ def _all_functions(
                 )
             elif isinstance(statement, cst.ClassDef):
                 pending.append((statement, problem))
-
-
-_CLAUSES = (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
-
-
-def _statements(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    """Statements of a body, descending into compound statements but not into scopes."""
-    if isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite)):
-        statements: Sequence[cst.CSTNode] = node.body
-    elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        statements = [node.body]
-    else:
-        statements = [node]
-    for statement in statements:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement is not node:
-            yield statement
-        elif isinstance(statement, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-            yield from _statements(statement)
-        elif isinstance(statement, cst.BaseCompoundStatement):
-            for child in children(statement):
-                if isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement)):
-                    yield from _statements(child)
-                elif isinstance(child, _CLAUSES):
-                    yield from _statements(child.body)
 
 
 def _unconvertible(

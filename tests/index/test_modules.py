@@ -136,3 +136,29 @@ def test_conditional_imports_prefer_the_main_branch(build: Build) -> None:
     assert index.resolve("m.Session") == "sqlmodel.Session"
     factory = index.factory("m.Local")
     assert factory is not None and factory.session_class == "sqlmodel.Session"
+
+
+def test_imports_under_match_and_loop_else_are_bound(build: Build) -> None:
+    index = build(
+        {
+            "m.py": """
+                import sys
+
+                match sys.version_info:
+                    case (3, 11, *_):
+                        from sqlmodel import Session
+                    case _:
+                        Session = None
+
+                for _ in ():
+                    pass
+                else:
+                    from sqlalchemy.orm import sessionmaker
+
+                Local = sessionmaker(class_=Session)
+            """
+        }
+    )
+    assert index.resolve("m.Session") == "sqlmodel.Session"
+    factory = index.factory("m.Local")
+    assert factory is not None and factory.session_class == "sqlmodel.Session"
