@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from sqlsafe import suppression
-from sqlsafe.checks.base import FileContext, Index
+from sqlsafe.checks.base import BLOCK_INDENT, FileContext, Index
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.diagnostics import (
     Diagnostic,
@@ -24,7 +24,7 @@ from sqlsafe.diagnostics import (
     internal_error,
     syntax_error,
 )
-from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
+from sqlsafe.fixes import FixWriter, apply_edits, select_fixes
 from sqlsafe.locator import Locator
 from sqlsafe.selection import RuleSelection
 from sqlsafe.traversal import FastVisitors, code_positions, visit_batched
@@ -55,6 +55,11 @@ class _FunctionTracker(FastVisitors):
 
 
 def parse(text: str, path: Path) -> cst.Module | Diagnostic:
+    if BLOCK_INDENT in text:
+        # A NUL character: CPython refuses the file with this message. libcst would parse
+        # it, and a fix's text could not tell it from the mark of the block's indentation.
+        at = Locator(text).location(text.index(BLOCK_INDENT))
+        return syntax_error(path, "source code cannot contain null bytes", at)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
@@ -118,14 +123,13 @@ def check_source(
         positions = wrapper.resolve(PositionProvider)
     else:
         positions = code_positions(module)
+    writer = FixWriter(module, positions, locator)
     for finding in findings:
         where = positions[finding.node]
         rule_class = finding.rule
         fix = None
         if finding.fix is not None:
-            fix = selection.adjust(
-                rule_class.code, plan_to_fix(finding.fix, module, positions, locator)
-            )
+            fix = selection.adjust(rule_class.code, writer.fix(finding.fix))
         meta_url = rule_class.meta().url
         diagnostics.append(
             Diagnostic(

@@ -44,3 +44,33 @@ def _parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield from _statement(node)
     elif isinstance(node, _CLAUSES):
         yield from _parts(node.body)
+
+
+def indented(module: cst.Module) -> Iterator[tuple[cst.CSTNode, str]]:
+    """Every statement of the module, nested scopes included, with the indentation of the
+    block it is in (the small statements of a line as well as the line)."""
+    for statement in module.body:
+        yield from _indented(statement, "", module.default_indent)
+
+
+def _indented(
+    statement: cst.CSTNode, indent: str, default: str
+) -> Iterator[tuple[cst.CSTNode, str]]:
+    yield statement, indent
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            yield small, indent
+        return
+    if not isinstance(statement, cst.BaseCompoundStatement):
+        return
+    for child in children(statement):
+        suite = child.body if isinstance(child, _CLAUSES) else child
+        if isinstance(suite, cst.IndentedBlock):
+            inner = indent + (default if suite.indent is None else suite.indent)
+            for part in suite.body:
+                yield from _indented(part, inner, default)
+        elif isinstance(suite, cst.SimpleStatementSuite):
+            for small in suite.body:
+                yield small, indent
+        elif isinstance(suite, cst.BaseCompoundStatement):
+            yield from _indented(suite, indent, default)

@@ -24,6 +24,7 @@ from pathlib import Path
 import libcst as cst
 
 from sqlsafe.checks.base import (
+    BLOCK_INDENT,
     FactoryFacts,
     FileContext,
     FixPlan,
@@ -790,7 +791,7 @@ def conversion(context: FileContext, candidate: Candidate) -> FixPlan:
         assert instance is not None and site.node.value is not None
         value = site.node.value
         session = instance.block.name
-        text = context.module.code_for_node(value)
+        text = context.code(value)
         if instance.shape is Shape.LIST:
             converted = f"[model_to_dict({item}) for {item} in {text}]"
         else:
@@ -803,11 +804,10 @@ def conversion(context: FileContext, candidate: Candidate) -> FixPlan:
             # Inside `begin()` new objects get their keys and server defaults only when
             # flushed; the commit at the exit would flush them after the dict was made.
             awaited = "await " if instance.block.is_async else ""
-            indent = _indent_of(context, site.statement)
             changes.append(
                 Insert(
                     site.statement,
-                    f"{awaited}{session}.flush(){context.module.default_newline}{indent}",
+                    f"{awaited}{session}.flush(){context.module.default_newline}{BLOCK_INDENT}",
                 )
             )
     imports: list[tuple[str, str]] = [(context.settings.helpers_module, "model_to_dict")]
@@ -841,38 +841,18 @@ def refresh_fix(context: FileContext, candidate: Candidate, site: ReturnSite) ->
         return None
     awaited = "await " if instance.block.is_async else ""
     newline = context.module.default_newline
-    indent = _indent_of(context, site.statement)
     refresh = f"{awaited}{instance.block.name}.refresh({value.value})"
+    here = f"{newline}{BLOCK_INDENT}"
     if instance.shape is Shape.OPTIONAL:
         step = context.module.default_indent
-        text = f"if {value.value} is not None:{newline}{indent}{step}{refresh}{newline}{indent}"
+        text = f"if {value.value} is not None:{here}{step}{refresh}{here}"
     else:
-        text = f"{refresh}{newline}{indent}"
+        text = f"{refresh}{here}"
     return FixPlan(
         (Insert(site.statement, text),),
         Applicability.SAFE,
         f"Reload `{value.value}` with `{instance.block.name}.refresh()` before returning it",
     )
-
-
-def _indent_of(context: FileContext, statement: cst.CSTNode) -> str:
-    """The indentation of a statement, from the blocks around it."""
-    indents = context.memo("indents", context.module, lambda: _indents(context.module))
-    return indents.get(id(statement), "")
-
-
-def _indents(module: cst.Module) -> dict[int, str]:
-    found: dict[int, str] = {}
-    stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
-    while stack:
-        node, indent = stack.pop()
-        if isinstance(node, cst.IndentedBlock):
-            indent += node.indent if node.indent is not None else module.default_indent
-            for statement in node.body:
-                found[id(statement)] = indent
-        for child in children(node):
-            stack.append((child, indent))
-    return found
 
 
 def _fresh_name(context: FileContext, function: cst.FunctionDef, base: str) -> str:

@@ -1057,15 +1057,14 @@ def helper_call(
     )
     if not (direct or chained) or not resolvable_here(context, verdict.entity.text):
         return None
-    code = context.module.code_for_node
+    code = context.code
     return f"{helper}({code(res.session)}, {code(res.call.args[0].value)}, {verdict.entity.text})"
 
 
-def insert_scalars(origin: cst.BaseExpression) -> Replace | Insert:
+def insert_scalars(context: FileContext, origin: cst.BaseExpression) -> Replace | Insert:
     """`.scalars()` right after the result-producing call (parenthesising a bare await)."""
     if isinstance(origin, cst.Await) and not origin.lpar:
-        code = cst.Module([]).code_for_node(origin)
-        return Replace(origin, f"({code}).scalars()")
+        return Replace(origin, f"({context.code(origin)}).scalars()")
     return Insert(origin, ".scalars()", before=False)
 
 
