@@ -257,7 +257,9 @@ def check(
     else:
         text = outcome.render(summary=not quiet)
     if outcome.stdout_code is not None:
-        sys.stdout.write(outcome.stdout_code)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(outcome.stdout_code)
+        sys.stdout.buffer.flush()
         if text:
             sys.stderr.write(text)
     elif text:
