@@ -88,7 +88,9 @@ def _resolver(configs: list[str] | None, isolated: bool, cli_values: dict[str, o
 
 
 PathsArg = Annotated[
-    list[Path] | None, typer.Argument(help="Files or directories to check [default: .]")
+    list[Path] | None,
+    # Not `readable`: click would stop the run on an unreadable file, which is one E902.
+    typer.Argument(help="Files or directories to check [default: .]", readable=False),
 ]
 
 

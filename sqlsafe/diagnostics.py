@@ -136,6 +136,21 @@ def syntax_error(path: Path, message: str, location: Location) -> Diagnostic:
     )
 
 
+def python_syntax_error(text: str, path: Path) -> Diagnostic | None:
+    """CPython's own syntax error for `text`, where its parser places it; None if it parses."""
+    import ast
+
+    try:
+        ast.parse(text, filename=str(path))
+    except SyntaxError as error:
+        location = Location(error.lineno or 1, (error.offset or 1))
+        message = error.msg or "invalid syntax"
+        return syntax_error(path, message[:1].upper() + message[1:], location)
+    except (ValueError, RecursionError, MemoryError) as error:
+        return syntax_error(path, str(error) or type(error).__name__, Location(1, 1))
+    return None
+
+
 def internal_error(path: Path, message: str) -> Diagnostic:
     return Diagnostic(
         code=INTERNAL_ERROR_CODE,

@@ -22,6 +22,7 @@ from sqlsafe.diagnostics import (
     Diagnostic,
     Location,
     internal_error,
+    python_syntax_error,
     syntax_error,
 )
 from sqlsafe.fixes import FixWriter, apply_edits, select_fixes
@@ -63,6 +64,11 @@ def parse(text: str, path: Path) -> cst.Module | Diagnostic:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
+        # libcst places some errors at the start of the file (a trailing backslash at the
+        # end of line 4 is at 1:1): CPython's parser says where, in the words users know.
+        found = python_syntax_error(text, path)
+        if found is not None:
+            return found
         message = error.message.rstrip(".")
         return syntax_error(path, message, Location(error.raw_line, error.raw_column + 1))
     except RecursionError:

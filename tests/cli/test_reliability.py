@@ -3,8 +3,11 @@ bad settings, unreadable files. Real processes, real files."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,104 @@ def test_stdin_undecodable_is_e902_and_echoed_unchanged(tmp_path: Path, fix: boo
     assert b"All checks passed!" not in result.stdout + result.stderr
     if fix:
         assert result.stdout == data
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"[tool]\nsqlsafe = 5\n", b"`tool.sqlsafe` must be a table"),
+        (b"[tool.sqlsafe]\n# caf\xe9\n", b"not valid UTF-8"),
+    ],
+    ids=["not-a-table", "not-utf-8"],
+)
+def test_a_bad_pyproject_is_a_config_error_naming_it(
+    tmp_path: Path, content: bytes, reason: bytes
+) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(content)
+    (tmp_path / "app.py").write_text(TWO_BUGS)
+    result = sqlsafe("check", ".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert str(tmp_path / "pyproject.toml").encode() in result.stderr
+    assert reason in result.stderr
+    assert b"bug in sqlsafe" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["not a module!", "app..helpers", "app.class", ""])
+def test_a_helpers_module_that_is_not_a_module_name_is_rejected(tmp_path: Path, value: str) -> None:
+    (tmp_path / "app.py").write_text(TWO_BUGS)
+    result = sqlsafe("check", "--fix", "--config", f"helpers-module = '{value}'", cwd=tmp_path)
+    assert result.returncode == 2
+    assert b"helpers-module" in result.stderr and b"module name" in result.stderr
+    assert (tmp_path / "app.py").read_text() == TWO_BUGS
+
+
+def test_an_unreadable_named_file_is_one_e902_and_the_run_goes_on(tmp_path: Path) -> None:
+    """Run as root, permissions stop nothing: the checks and the read fail in the process."""
+    (tmp_path / "locked.py").write_text("x = 1\n")
+    (tmp_path / "app.py").write_text(TWO_BUGS)
+    script = (
+        "import os, pathlib, sys\n"
+        "read_bytes = pathlib.Path.read_bytes\n"
+        "def locked(self):\n"
+        "    if self.name == 'locked.py':\n"
+        "        raise PermissionError(13, 'Permission denied')\n"
+        "    return read_bytes(self)\n"
+        "pathlib.Path.read_bytes = locked\n"
+        "access = os.access\n"
+        "os.access = lambda path, mode, **kw: not str(path).endswith('locked.py')"
+        " and access(path, mode, **kw)\n"
+        "from sqlsafe.cli import main\n"
+        "sys.argv = ['sqlsafe', 'check', '--no-cache', '--output-format', 'concise',"
+        " 'locked.py', 'app.py']\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert "locked.py:1:1: E902: Permission denied" in lines
+    assert any(line.startswith("app.py:") and "SQL001" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("source", "where"),
+    [
+        ("import os\n\nx = 1\ny = 2 \\\n", (4, 8)),
+        ("import os\ndef f(:\n    pass\n", (2, 7)),
+        ("import os\nx = (1,\n", (2, 5)),
+        ("import os\nx = 1\n  y = 2\n", (3, 2)),
+    ],
+    ids=["trailing-backslash", "bad-parameter", "unclosed-paren", "unexpected-indent"],
+)
+def test_syntax_errors_are_placed_where_python_places_them(
+    tmp_path: Path, source: str, where: tuple[int, int]
+) -> None:
+    """Where CPython's parser puts them (Ruff 0.17.5 agrees on the line)."""
+    path = tmp_path / "m.py"
+    path.write_text(source.replace("import os", "from sqlmodel import Session"))
+    with pytest.raises(SyntaxError) as python:
+        compile(path.read_text(), str(path), "exec")
+    assert (python.value.lineno, python.value.offset) == where
+    result = sqlsafe("check", "--output-format", "json", "m.py", cwd=tmp_path)
+    (diagnostic,) = json.loads(result.stdout)
+    assert diagnostic["code"] is None or diagnostic["code"] == "invalid-syntax"
+    location = diagnostic["location"]
+    assert (location["row"], location["column"]) == where
+
+
+def test_an_edit_keeping_size_mtime_and_inode_is_checked_again(tmp_path: Path) -> None:
+    path = tmp_path / "app.py"
+    path.write_text(TWO_BUGS)
+    old = time.time_ns() - 60 * 10**9
+    os.utime(path, ns=(old, old))
+    env = {"SQLSAFE_NO_CACHE": "false"}
+    before = sqlsafe("check", "--select", "SQL001", "app.py", cwd=tmp_path, env=env)
+    assert b"SQL001" in before.stdout
+    inode = path.stat().st_ino
+    with path.open("r+") as handle:  # in place: the inode stays
+        handle.write(TWO_BUGS.replace("return session.exec(text", "return sessiox.exec(text"))
+    os.utime(path, ns=(old, old))
+    assert (path.stat().st_ino, path.stat().st_size) == (inode, len(TWO_BUGS))
+    after = sqlsafe("check", "--select", "SQL001", "app.py", cwd=tmp_path, env=env)
+    assert b"SQL001" not in after.stdout, after.stdout
