@@ -29,14 +29,11 @@ def total(session: Session):
 """
 
 
-def _run_with_failing_rule(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`sqlsafe ARGS` with SQL001 raising on every call it visits: an internal error."""
+def _sqlsafe_patched(cwd: Path, patch: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`sqlsafe ARGS` in a process where the Python code `patch` ran first."""
     script = (
+        f"{patch}\n"
         "import sys\n"
-        "from sqlsafe.checks import sql001_exec_params as rule\n"
-        "def explode(self, node):\n"
-        "    raise RuntimeError('kaboom')\n"
-        "rule.RULE.visit_Call = explode\n"
         "from sqlsafe.cli import main\n"
         f"sys.argv = ['sqlsafe', *{list(args)!r}]\n"
         "main()\n"
@@ -44,6 +41,19 @@ def _run_with_failing_rule(cwd: Path, *args: str) -> subprocess.CompletedProcess
     return subprocess.run(
         [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, check=False
     )
+
+
+# SQL001 raises on every call it visits: an internal error.
+FAILING_RULE = """\
+from sqlsafe.checks import sql001_exec_params as rule
+def explode(self, node):
+    raise RuntimeError('kaboom')
+rule.RULE.visit_Call = explode
+"""
+
+
+def _run_with_failing_rule(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return _sqlsafe_patched(cwd, FAILING_RULE, *args)
 
 
 def test_internal_error_exits_2_and_other_rules_still_fix(tmp_path: Path) -> None:
@@ -147,25 +157,19 @@ def test_an_unreadable_named_file_is_one_e902_and_the_run_goes_on(tmp_path: Path
     """Run as root, permissions stop nothing: the checks and the read fail in the process."""
     (tmp_path / "locked.py").write_text("x = 1\n")
     (tmp_path / "app.py").write_text(TWO_BUGS)
-    script = (
-        "import os, pathlib, sys\n"
-        "read_bytes = pathlib.Path.read_bytes\n"
-        "def locked(self):\n"
-        "    if self.name == 'locked.py':\n"
-        "        raise PermissionError(13, 'Permission denied')\n"
-        "    return read_bytes(self)\n"
-        "pathlib.Path.read_bytes = locked\n"
-        "access = os.access\n"
-        "os.access = lambda path, mode, **kw: not str(path).endswith('locked.py')"
-        " and access(path, mode, **kw)\n"
-        "from sqlsafe.cli import main\n"
-        "sys.argv = ['sqlsafe', 'check', '--no-cache', '--output-format', 'concise',"
-        " 'locked.py', 'app.py']\n"
-        "main()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
+    locked = """\
+import os, pathlib
+read_bytes = pathlib.Path.read_bytes
+def locked(self):
+    if self.name == 'locked.py':
+        raise PermissionError(13, 'Permission denied')
+    return read_bytes(self)
+pathlib.Path.read_bytes = locked
+access = os.access
+os.access = lambda path, mode, **kw: not str(path).endswith('locked.py') and access(path, mode)
+"""
+    args = ("check", "--no-cache", "--output-format", "concise", "locked.py", "app.py")
+    result = _sqlsafe_patched(tmp_path, locked, *args)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert "locked.py:1:1: E902: Permission denied" in lines
