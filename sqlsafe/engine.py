@@ -15,7 +15,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from sqlsafe import suppression
+from sqlsafe import segments, suppression
 from sqlsafe.checks.base import BLOCK_INDENT, FileContext, Index
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.diagnostics import (
@@ -75,6 +75,13 @@ def parse(text: str, path: Path) -> cst.Module | Diagnostic:
         return syntax_error(path, "Too deeply nested to parse", Location(1, 1))
 
 
+def parses(text: str) -> bool:
+    """Whether libcst parses `text` (a large text segment by segment)."""
+    parts = segments.split(text)
+    texts = [text] if parts is None else [part.text for part in parts]
+    return not any(isinstance(parse(piece, Path("-")), Diagnostic) for piece in texts)
+
+
 def check_source(
     text: str,
     path: Path,
@@ -84,9 +91,54 @@ def check_source(
     display_path: str | None = None,
 ) -> CheckResult:
     """Every diagnostic for one file's text, with `# noqa` applied."""
+    parts = segments.split(text)
+    if parts is None:
+        diagnostics, facts = _check_tree(text, path, module_name, selection, index)
+    else:
+        # Run facts describe the whole file's functions: a segment's would mislead.
+        diagnostics, facts = _check_segments(parts, path, module_name, selection, index), {}
+    if not any(d.is_rule for d in diagnostics):
+        return CheckResult(diagnostics, facts=facts)
+    suppressions = suppression.parse(text, display_path or str(path), Locator(text))
+    for diagnostic in diagnostics:
+        if diagnostic.is_rule:
+            diagnostic.noqa_row = suppressions.noqa_row(diagnostic.start.row)
+    kept = [d for d in diagnostics if not suppressions.suppresses(d)]
+    kept.sort(key=Diagnostic.sort_key)
+    return CheckResult(kept, suppressions.warnings, facts)
+
+
+def _check_segments(
+    parts: list[segments.Segment],
+    path: Path,
+    module_name: str,
+    selection: RuleSelection,
+    index: Index,
+) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    # Syntax and internal errors, once each however many segments meet them.
+    problems: dict[tuple[str, str], Diagnostic] = {}
+    for part in parts:
+        diagnostics, _ = _check_tree(part.text, path, module_name, selection, index)
+        for diagnostic in diagnostics:
+            if not diagnostic.is_rule:
+                problems.setdefault((diagnostic.code, diagnostic.message), part.moved(diagnostic))
+            elif part.owns(diagnostic.start.row):
+                found.append(part.moved(diagnostic))
+    return [*problems.values(), *found]
+
+
+def _check_tree(
+    text: str,
+    path: Path,
+    module_name: str,
+    selection: RuleSelection,
+    index: Index,
+) -> tuple[list[Diagnostic], dict[str, object]]:
+    """The diagnostics of one parse of `text` (before `# noqa`), and the rules' run facts."""
     parsed = parse(text, path)
     if isinstance(parsed, Diagnostic):
-        return CheckResult([parsed])
+        return [parsed], {}
     module = parsed
     context = FileContext(
         module=module,
@@ -122,7 +174,7 @@ def check_source(
     failed = {rule.code for rule in rules if rule.error is not None}
     findings = [f for f in context.findings if f.rule.code not in failed]
     if not findings:
-        return CheckResult(diagnostics, facts=facts)
+        return diagnostics, facts
 
     locator = Locator(text)
     if wrapper is not None and PositionProvider in dependencies:
@@ -150,13 +202,7 @@ def check_source(
                 url=meta_url,
             )
         )
-    suppressions = suppression.parse(text, display_path or str(path), locator)
-    for diagnostic in diagnostics:
-        if diagnostic.is_rule:
-            diagnostic.noqa_row = suppressions.noqa_row(diagnostic.start.row)
-    kept = [d for d in diagnostics if not suppressions.suppresses(d)]
-    kept.sort(key=Diagnostic.sort_key)
-    return CheckResult(kept, suppressions.warnings, facts)
+    return diagnostics, facts
 
 
 @dataclass
@@ -184,7 +230,7 @@ def fix_source(
         new_text = apply_edits(text, (edit for d in chosen for edit in d.fix.edits))  # type: ignore[union-attr]
         if new_text == text:
             break
-        if isinstance(parse(new_text, Path("-")), Diagnostic):
+        if not parses(new_text):
             codes = ", ".join(sorted({d.code for d in chosen}))
             return FixResult(
                 text,
