@@ -14,17 +14,12 @@ import pytest
 
 from sqlsafe import segments
 from sqlsafe.checks.registry import CODES
-from sqlsafe.index import ProjectIndex, build_index
+from sqlsafe.index import ProjectIndex
+from tests.checks import test_statement_kinds as kinds
 from tests.checks.harness import fix, run
 
-MODELS = """
-from sqlmodel import Field, SQLModel
-
-
-class Hero(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = ""
-"""
+MODELS = kinds.MODELS
+index = kinds.index  # the fixture: a project with the `Hero` model
 
 PROGRAM = '''\
 """A module with every kind of top-level statement between its functions."""
@@ -80,16 +75,6 @@ def last(engine, hid):
         s.exec(text("select :x"), {"x": hid})
         return s.execute(select(Hero)).first().name
 '''
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> ProjectIndex:
-    root = tmp_path_factory.mktemp("project")
-    (root / "app").mkdir()
-    (root / "app" / "__init__.py").write_text("")
-    models = root / "app" / "models.py"
-    models.write_text(MODELS)
-    return build_index([root / "app" / "__init__.py", models], [root])
 
 
 def _shown(result) -> list[tuple]:
