@@ -102,8 +102,8 @@ class Store:
     files: dict[str, Entry] = field(default_factory=dict)
     slots: dict[str, Entry] = field(default_factory=dict)
     """Run-wide values (the index, the DETACH plan, rule documentation), one per name."""
-    contents: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
-    """path -> (size, mtime_ns, inode, when it was read in ns, hash of its bytes)."""
+    contents: dict[str, tuple[int, int, int, int, int, str]] = field(default_factory=dict)
+    """path -> (size, mtime_ns, inode, ctime_ns, when it was read in ns, hash of its bytes)."""
     marks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
     """(kind, path) -> (key, flag): a yes/no fact about a file, kept while its key holds."""
 
@@ -167,14 +167,16 @@ class RunCache:
         known = self.store.contents.get(str(path))
         if known is None:
             return None
-        size, mtime, inode, read, content = known
-        if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != (size, mtime, inode):
+        # ctime too: an edit can keep the size, mtime and inode, never the ctime.
+        size, mtime, inode, ctime, read, content = known
+        now = (stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns)
+        if now != (size, mtime, inode, ctime):
             return None
         return content if mtime < read - RACY else None
 
     def record(self, path: Path, stat: os.stat_result, content: str) -> None:
         self.store.contents[str(path)] = (
-            stat.st_size, stat.st_mtime_ns, stat.st_ino, time.time_ns(), content,
+            stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns, time.time_ns(), content,
         )  # fmt: skip
         self.dirty = True
 

@@ -88,7 +88,9 @@ def _resolver(configs: list[str] | None, isolated: bool, cli_values: dict[str, o
 
 
 PathsArg = Annotated[
-    list[Path] | None, typer.Argument(help="Files or directories to check [default: .]")
+    list[Path] | None,
+    # Not `readable`: click would stop the run on an unreadable file, which is one E902.
+    typer.Argument(help="Files or directories to check [default: .]", readable=False),
 ]
 
 
@@ -259,7 +261,9 @@ def check(
     else:
         text = outcome.render(summary=not quiet)
     if outcome.stdout_code is not None:
-        sys.stdout.write(outcome.stdout_code)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(outcome.stdout_code)
+        sys.stdout.buffer.flush()
         if text:
             sys.stderr.write(text)
     elif text:

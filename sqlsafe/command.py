@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlsafe import source as sources
 from sqlsafe.config import Resolver, Settings
-from sqlsafe.diagnostics import Diagnostic
+from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Diagnostic
 from sqlsafe.files import discover, is_excluded, is_gitignored
 from sqlsafe.prefilter import mentions_orm
 from sqlsafe.report import FixMode, Report
@@ -39,8 +39,9 @@ class CommandOutcome:
     output_format: str
     outcomes: list[Outcome] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
-    stdout_code: str | None = None
-    """The (fixed) source, for `--fix` on stdin: it goes to stdout, the report to stderr."""
+    stdout_code: bytes | None = None
+    """The (fixed) source, for `--fix` on stdin: it goes to stdout, the report to stderr.
+    Bytes in the input's encoding, BOM and line endings: only the fixes differ."""
     summary_to_stderr: list[str] = field(default_factory=list)
     stdin: bool = False
     failed: bool = False
@@ -77,7 +78,9 @@ class CommandOutcome:
     def exit_code(self, exit_zero: bool, exit_non_zero_on_fix: bool) -> int:
         if self.interrupted:
             return 130
-        if self.failed:
+        if self.failed or any(
+            d.code == INTERNAL_ERROR_CODE for outcome in self.outcomes for d in outcome.diagnostics
+        ):
             return 2
         if self.mode is Mode.ADD_NOQA:
             return 0
@@ -112,6 +115,8 @@ class CheckCommand:
     _plan_slot: str = field(default="plan", init=False, repr=False)
     """Where the cache keeps this run's DETACH plan: a fix of part of a project keeps its
     own (see `_writable`), so that pre-commit's runs do not evict the whole tree's."""
+    _stdin: tuple[bytes, sources.Source | None] = field(default=(b"", None), init=False, repr=False)
+    """What was read on stdin, and its decoding (None: it could not be decoded)."""
 
     @property
     def reads_stdin(self) -> bool:
@@ -609,18 +614,19 @@ class CheckCommand:
 
     def _stdin_streams(self, outcome: CommandOutcome, results: list[Outcome]) -> None:
         outcome.stdin = True
-        if outcome.mode is Mode.FIX:
-            stdin_result = next((r for r in results if r.path == self._stdin_path()), None)
-            if stdin_result is not None:
-                outcome.stdout_code = (
-                    stdin_result.fixed_text
-                    if stdin_result.fixed_text is not None
-                    else stdin_result.original or ""
-                )
+        if outcome.mode is not Mode.FIX:
+            return
+        data, source = self._stdin
+        outcome.stdout_code = data
+        stdin_result = next((r for r in results if r.path == self._stdin_path()), None)
+        if source is None or stdin_result is None or stdin_result.fixed_text is None:
+            return
+        # Fixes add only ASCII and text copied from this input: it encodes as the input did.
+        outcome.stdout_code = source.encode(stdin_result.fixed_text)
 
     def _jobs(self, outcome: CommandOutcome) -> tuple[list[Job], list[Diagnostic]]:
         if self.reads_stdin:
-            return self._stdin_job(outcome), []
+            return self._stdin_job()
         found = discover(self.paths, self.resolver, self.base.force_exclude)
         jobs = [
             Job(path, outcome.report.display_path(path), self.resolver.for_path(path, True))
@@ -629,25 +635,24 @@ class CheckCommand:
         missing = [io_error(item.path, item.message) for item in found.missing]
         return jobs, missing
 
-    def _stdin_job(self, outcome: CommandOutcome) -> list[Job]:
+    def _stdin_job(self) -> tuple[list[Job], list[Diagnostic]]:
         path = self._stdin_path()
         settings = self.resolver.for_path(path if str(path) != "-" else self.resolver.cwd)
         data = sys.stdin.buffer.read()
         try:
-            text = sources.decode(data).text
+            source = sources.decode(data)
         except sources.SourceError as error:
-            outcome.report.diagnostics.append(io_error(path, str(error)))
-            return []
+            self._stdin = (data, None)
+            return [], [io_error(path, str(error))]
+        self._stdin = (data, source)
         if (
             str(path) != "-"
             and self.base.force_exclude
             and (is_excluded(path, settings) or is_gitignored(path, False))
         ):
-            if outcome.mode is Mode.FIX:
-                outcome.stdout_code = text
-            return []
+            return [], []
         display = self.stdin_filename or "-"
-        return [Job(path, display, settings, text=text)]
+        return [Job(path, display, settings, text=source.text)], []
 
     def show_files(self) -> str:
         found = discover(self.paths, self.resolver, self.base.force_exclude)

@@ -7,6 +7,7 @@ flags on top of those.
 
 from __future__ import annotations
 
+import keyword
 import os
 import re
 import sys
@@ -162,6 +163,13 @@ def _str(value: object) -> str:
     return value
 
 
+def _module_name(value: object) -> str:
+    text = _str(value)
+    if not all(part.isidentifier() and not keyword.iskeyword(part) for part in text.split(".")):
+        raise TypeError(f"expected a dotted module name such as `app.db_helpers`, not `{text}`")
+    return text
+
+
 def _output_format(value: object) -> str:
     text = _str(value)
     if text not in OUTPUT_FORMATS:
@@ -209,7 +217,7 @@ _TOP_KEYS: dict[str, Callable[[object], Any]] = {
     "unsafe-fixes": _bool,
     "show-fixes": _bool,
     "required-version": _str,
-    "helpers-module": _str,
+    "helpers-module": _module_name,
     "session-factories": _list_of_str,
     "src": _list_of_str,
     "sqlalchemy-version": _version,
@@ -318,6 +326,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"Failed to parse {path}", f"TOML parse error: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"Failed to parse {path}", f"TOML parse error: not valid UTF-8 ({error.reason})"
+        ) from None
     except OSError as error:
         raise ConfigError(f"Failed to read {path}", error.strerror or str(error)) from None
 
@@ -325,10 +337,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def table_of(path: Path) -> dict[str, Any] | None:
     """The sqlsafe table of a config file, or None for a pyproject.toml without one."""
     data = _read_toml(path)
-    if path.name == "pyproject.toml":
-        tool = data.get("tool", {})
-        return tool.get("sqlsafe") if isinstance(tool, dict) else None
-    return data
+    if path.name != "pyproject.toml":
+        return data
+    tool = data.get("tool", {})
+    table = tool.get("sqlsafe") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"Failed to parse {path}", "`tool.sqlsafe` must be a table")
+    return table
 
 
 @cache

@@ -95,6 +95,8 @@ class RuleMeta:
 
 
 SYNTAX_ERROR_CODE = "invalid-syntax"
+INTERNAL_ERROR_CODE = "internal-error"
+"""A rule that failed on a file: the run goes on, and exits 2 at the end."""
 
 
 @dataclass
@@ -130,5 +132,33 @@ def syntax_error(path: Path, message: str, location: Location) -> Diagnostic:
         path=path,
         start=location,
         end=location,
+        is_rule=False,
+    )
+
+
+def python_syntax_error(text: str, path: Path) -> Diagnostic | None:
+    """CPython's own syntax error for `text`, where its parser places it; None if it parses,
+    or if libcst does (syntax newer than the running Python, see `newer_syntax`)."""
+    from sqlsafe.index import newer_syntax
+
+    try:
+        newer_syntax.parse(text, str(path))
+    except SyntaxError as error:
+        location = Location(error.lineno or 1, (error.offset or 1))
+        message = error.msg or "invalid syntax"
+        return syntax_error(path, message[:1].upper() + message[1:], location)
+    except (ValueError, RecursionError, MemoryError) as error:
+        return syntax_error(path, str(error) or type(error).__name__, Location(1, 1))
+    return None
+
+
+def internal_error(path: Path, message: str) -> Diagnostic:
+    return Diagnostic(
+        code=INTERNAL_ERROR_CODE,
+        name=INTERNAL_ERROR_CODE,
+        message=message,
+        path=path,
+        start=Location(1, 1),
+        end=Location(1, 1),
         is_rule=False,
     )

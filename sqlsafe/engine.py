@@ -15,15 +15,17 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from sqlsafe import suppression
-from sqlsafe.checks.base import FileContext, Index
+from sqlsafe import segments, suppression
+from sqlsafe.checks.base import BLOCK_INDENT, FileContext, Index
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.diagnostics import (
     Diagnostic,
     Location,
+    internal_error,
+    python_syntax_error,
     syntax_error,
 )
-from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
+from sqlsafe.fixes import FixWriter, apply_edits, select_fixes
 from sqlsafe.locator import Locator
 from sqlsafe.selection import RuleSelection
 from sqlsafe.traversal import FastVisitors, code_positions, visit_batched
@@ -54,13 +56,30 @@ class _FunctionTracker(FastVisitors):
 
 
 def parse(text: str, path: Path) -> cst.Module | Diagnostic:
+    if BLOCK_INDENT in text:
+        # A NUL character: CPython refuses the file with this message. libcst would parse
+        # it, and a fix's text could not tell it from the mark of the block's indentation.
+        at = Locator(text).location(text.index(BLOCK_INDENT))
+        return syntax_error(path, "source code cannot contain null bytes", at)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
+        # libcst places some errors at the start of the file (a trailing backslash at the
+        # end of line 4 is at 1:1): CPython's parser says where, in the words users know.
+        found = python_syntax_error(text, path)
+        if found is not None:
+            return found
         message = error.message.rstrip(".")
         return syntax_error(path, message, Location(error.raw_line, error.raw_column + 1))
     except RecursionError:
         return syntax_error(path, "Too deeply nested to parse", Location(1, 1))
+
+
+def parses(text: str) -> bool:
+    """Whether libcst parses `text` (a large text segment by segment)."""
+    parts = segments.split(text)
+    texts = [text] if parts is None else [part.text for part in parts]
+    return not any(isinstance(parse(piece, Path("-")), Diagnostic) for piece in texts)
 
 
 def check_source(
@@ -72,9 +91,54 @@ def check_source(
     display_path: str | None = None,
 ) -> CheckResult:
     """Every diagnostic for one file's text, with `# noqa` applied."""
+    parts = segments.split(text)
+    if parts is None:
+        diagnostics, facts = _check_tree(text, path, module_name, selection, index)
+    else:
+        # Run facts describe the whole file's functions: a segment's would mislead.
+        diagnostics, facts = _check_segments(parts, path, module_name, selection, index), {}
+    if not any(d.is_rule for d in diagnostics):
+        return CheckResult(diagnostics, facts=facts)
+    suppressions = suppression.parse(text, display_path or str(path), Locator(text))
+    for diagnostic in diagnostics:
+        if diagnostic.is_rule:
+            diagnostic.noqa_row = suppressions.noqa_row(diagnostic.start.row)
+    kept = [d for d in diagnostics if not suppressions.suppresses(d)]
+    kept.sort(key=Diagnostic.sort_key)
+    return CheckResult(kept, suppressions.warnings, facts)
+
+
+def _check_segments(
+    parts: list[segments.Segment],
+    path: Path,
+    module_name: str,
+    selection: RuleSelection,
+    index: Index,
+) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    # Syntax and internal errors, once each however many segments meet them.
+    problems: dict[tuple[str, str], Diagnostic] = {}
+    for part in parts:
+        diagnostics, _ = _check_tree(part.text, path, module_name, selection, index)
+        for diagnostic in diagnostics:
+            if not diagnostic.is_rule:
+                problems.setdefault((diagnostic.code, diagnostic.message), part.moved(diagnostic))
+            elif part.owns(diagnostic.start.row):
+                found.append(part.moved(diagnostic))
+    return [*problems.values(), *found]
+
+
+def _check_tree(
+    text: str,
+    path: Path,
+    module_name: str,
+    selection: RuleSelection,
+    index: Index,
+) -> tuple[list[Diagnostic], dict[str, object]]:
+    """The diagnostics of one parse of `text` (before `# noqa`), and the rules' run facts."""
     parsed = parse(text, path)
     if isinstance(parsed, Diagnostic):
-        return CheckResult([parsed])
+        return [parsed], {}
     module = parsed
     context = FileContext(
         module=module,
@@ -100,15 +164,9 @@ def check_source(
             facts[found[0]] = found[1]
 
     diagnostics = [
-        Diagnostic(
-            code="internal-error",
-            name="internal-error",
-            message=f"Rule {rule.code} failed on this file: "
-            f"{type(rule.error).__name__}: {rule.error}",
-            path=path,
-            start=Location(1, 1),
-            end=Location(1, 1),
-            is_rule=False,
+        internal_error(
+            path,
+            f"Rule {rule.code} failed on this file: {type(rule.error).__name__}: {rule.error}",
         )
         for rule in rules
         if rule.error is not None
@@ -116,21 +174,20 @@ def check_source(
     failed = {rule.code for rule in rules if rule.error is not None}
     findings = [f for f in context.findings if f.rule.code not in failed]
     if not findings:
-        return CheckResult(diagnostics, facts=facts)
+        return diagnostics, facts
 
     locator = Locator(text)
     if wrapper is not None and PositionProvider in dependencies:
         positions = wrapper.resolve(PositionProvider)
     else:
         positions = code_positions(module)
+    writer = FixWriter(module, positions, locator)
     for finding in findings:
         where = positions[finding.node]
         rule_class = finding.rule
         fix = None
         if finding.fix is not None:
-            fix = selection.adjust(
-                rule_class.code, plan_to_fix(finding.fix, module, positions, locator)
-            )
+            fix = selection.adjust(rule_class.code, writer.fix(finding.fix))
         meta_url = rule_class.meta().url
         diagnostics.append(
             Diagnostic(
@@ -145,13 +202,7 @@ def check_source(
                 url=meta_url,
             )
         )
-    suppressions = suppression.parse(text, display_path or str(path), locator)
-    for diagnostic in diagnostics:
-        if diagnostic.is_rule:
-            diagnostic.noqa_row = suppressions.noqa_row(diagnostic.start.row)
-    kept = [d for d in diagnostics if not suppressions.suppresses(d)]
-    kept.sort(key=Diagnostic.sort_key)
-    return CheckResult(kept, suppressions.warnings, facts)
+    return diagnostics, facts
 
 
 @dataclass
@@ -179,7 +230,7 @@ def fix_source(
         new_text = apply_edits(text, (edit for d in chosen for edit in d.fix.edits))  # type: ignore[union-attr]
         if new_text == text:
             break
-        if isinstance(parse(new_text, Path("-")), Diagnostic):
+        if not parses(new_text):
             codes = ", ".join(sorted({d.code for d in chosen}))
             return FixResult(
                 text,

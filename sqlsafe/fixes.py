@@ -6,12 +6,15 @@ is what keeps encodings, line endings and formatting intact.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from sqlsafe.checks.base import FixPlan, Insert
+from sqlsafe.checks.base import BLOCK_INDENT, FixPlan, Insert, code_in_block
+from sqlsafe.checks.blocks import indented
 from sqlsafe.diagnostics import Diagnostic, Edit, Fix, Location
 from sqlsafe.locator import Locator
 
@@ -24,35 +27,71 @@ def _end(code_range: CodeRange) -> Location:
     return Location(code_range.end.line, code_range.end.column + 1)
 
 
-def plan_to_fix(
-    plan: FixPlan,
-    module: cst.Module,
-    positions: Mapping[cst.CSTNode, CodeRange],
-    locator: Locator,
-) -> Fix:
-    edits: list[Edit] = []
-    for change in plan.changes:
-        where = positions[change.node]
-        if isinstance(change, Insert):
-            at = _start(where) if change.before else _end(where)
-            edits.append(Edit(at, at, change.text))
-        else:
-            new = change.new if isinstance(change.new, str) else module.code_for_node(change.new)
-            start, end = _start(where), _end(where)
-            if change.whole_lines:
-                start = Location(where.start.line, 1)
-                below = where.end.line + 1
-                end = (
-                    Location(below, 1)
-                    if below <= locator.row_count
-                    else locator.location(len(locator.text))
-                )
-            edits.append(Edit(start, end, new))
-    for source_module, name in plan.imports:
-        edit = import_edit(module, positions, locator, source_module, name)
-        if edit is not None:
-            edits.append(edit)
-    return Fix(tuple(sorted(edits)), plan.applicability, plan.message)
+class FixWriter:
+    """Turns the fix plans of one parsed text into text edits."""
+
+    def __init__(
+        self,
+        module: cst.Module,
+        positions: Mapping[cst.CSTNode, CodeRange],
+        locator: Locator,
+    ) -> None:
+        self.module = module
+        self.positions = positions
+        self.locator = locator
+
+    @cached_property
+    def _statements(self) -> tuple[list[tuple[int, int]], list[str]]:
+        """Where each statement starts, in order, and the indentation of its block."""
+        positions = self.positions
+        starts = sorted(
+            ((positions[s].start.line, positions[s].start.column), indent)
+            for s, indent in indented(self.module)
+        )
+        return [start for start, _ in starts], [indent for _, indent in starts]
+
+    def indent_of(self, node: cst.CSTNode) -> str:
+        """The indentation of the block around `node`: that of the innermost statement
+        holding it, which is the last statement to start at or before it."""
+        starts, indents = self._statements
+        start = self.positions[node].start
+        found = bisect_right(starts, (start.line, start.column)) - 1
+        return indents[found] if found >= 0 else ""
+
+    def text(self, node: cst.CSTNode, text: str) -> str:
+        if BLOCK_INDENT not in text:
+            return text
+        return text.replace(BLOCK_INDENT, self.indent_of(node))
+
+    def fix(self, plan: FixPlan) -> Fix:
+        edits: list[Edit] = []
+        for change in plan.changes:
+            where = self.positions[change.node]
+            if isinstance(change, Insert):
+                at = _start(where) if change.before else _end(where)
+                edits.append(Edit(at, at, self.text(change.node, change.text)))
+            else:
+                new = change.new
+                code = new if isinstance(new, str) else code_in_block(self.module, new)
+                start, end = _start(where), _end(where)
+                if change.whole_lines:
+                    start, end = self._lines(where)
+                edits.append(Edit(start, end, self.text(change.node, code)))
+        for source_module, name in plan.imports:
+            edit = import_edit(self.module, self.positions, self.locator, source_module, name)
+            if edit is not None:
+                edits.append(edit)
+        return Fix(tuple(sorted(edits)), plan.applicability, plan.message)
+
+    def _lines(self, where: CodeRange) -> tuple[Location, Location]:
+        """The whole lines `where` spans, their indentation and last line ending included."""
+        below = where.end.line + 1
+        end = (
+            Location(below, 1)
+            if below <= self.locator.row_count
+            else self.locator.location(len(self.locator.text))
+        )
+        return Location(where.start.line, 1), end
 
 
 def _imports_name(statement: cst.BaseSmallStatement, source_module: str, name: str) -> bool:

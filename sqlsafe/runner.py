@@ -25,7 +25,7 @@ from sqlsafe import source as sources
 from sqlsafe.checks.project import EmptyIndex, Index
 from sqlsafe.checks.registry import load
 from sqlsafe.config import Settings
-from sqlsafe.diagnostics import Applicability, Diagnostic, Location, syntax_error
+from sqlsafe.diagnostics import Applicability, Diagnostic, Location, python_syntax_error
 from sqlsafe.prefilter import mentions_orm, triggered
 from sqlsafe.selection import RuleSelection, RuleSettings
 from sqlsafe.writer import Stamp
@@ -150,21 +150,6 @@ def _selection(settings: Settings, ignored: frozenset[str]) -> RuleSelection:
             helpers_module=settings.helpers_module, sqlalchemy_version=version
         ),
     )
-
-
-def python_syntax_error(text: str, path: Path) -> Diagnostic | None:
-    """The file's syntax error, if neither the running Python nor libcst (which knows
-    newer syntax than an older interpreter does) parses it."""
-    from sqlsafe.index import newer_syntax
-
-    try:
-        newer_syntax.parse(text, str(path))
-    except SyntaxError as error:
-        location = Location(error.lineno or 1, (error.offset or 1))
-        return syntax_error(path, (error.msg or "invalid syntax").capitalize(), location)
-    except (ValueError, RecursionError, MemoryError) as error:
-        return syntax_error(path, str(error) or type(error).__name__, Location(1, 1))
-    return None
 
 
 @dataclass

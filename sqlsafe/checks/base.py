@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.checks.project import EmptyIndex, FactoryFacts, Index, ModelFacts
@@ -27,6 +28,7 @@ from sqlsafe.traversal import FastVisitors
 T = TypeVar("T")
 
 __all__ = [
+    "BLOCK_INDENT",
     "EmptyIndex",
     "FactoryFacts",
     "FileContext",
@@ -40,6 +42,27 @@ __all__ = [
 ]
 
 DOCS_URL = "https://github.com/sqlsafe/sqlsafe/blob/main/README.md#{code}"
+
+
+BLOCK_INDENT = "\x00"
+"""Stands for the indentation of the block around a change in the text of a `Replace` or an
+`Insert`: rules write the text before any position is known, and the engine puts the block's
+indentation in its place. Python source cannot contain the character (the engine reports a
+file that does)."""
+
+
+def code_in_block(module: cst.Module, node: cst.CSTNode) -> str:
+    """The code of `node` with `BLOCK_INDENT` where the indentation of its block goes.
+
+    libcst keeps the continuation lines of a multi-line expression relative to the block
+    around them, and `Module.code_for_node` renders them as if at module level: inside an
+    `if`, `f(\n    x\n)` would lose the `if`'s indentation on its last two lines."""
+    state = CodegenState(
+        default_indent=module.default_indent, default_newline=module.default_newline
+    )
+    state.indent_tokens.append(BLOCK_INDENT)
+    node._codegen(state)
+    return "".join(state.tokens)
 
 
 @dataclass(frozen=True)
@@ -88,6 +111,10 @@ class FileContext:
     # Enclosing functions of the node being visited, innermost last (kept by the engine).
     functions: list[cst.FunctionDef] = field(default_factory=list)
     _memo: dict[tuple[str, int], object] = field(default_factory=dict)
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The code of `node` for the text of a change (`code_in_block`)."""
+        return code_in_block(self.module, node)
 
     def memo(self, key: str, node: cst.CSTNode, compute: Callable[[], T]) -> T:
         """Compute a per-node analysis once, whichever rule asks first."""

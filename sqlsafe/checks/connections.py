@@ -14,7 +14,7 @@ from typing import Literal
 import libcst as cst
 
 from sqlsafe.checks.base import FileContext
-from sqlsafe.checks.sessions import walk_statements
+from sqlsafe.checks.blocks import statements
 
 Kind = Literal["engine", "connection"]
 
@@ -104,8 +104,7 @@ def _bindings(context: FileContext, depth: int) -> Bound:
                     context.names.qualify(annotation.annotation) if annotation is not None else None
                 )
                 bind(param.name.value, _CLASSES.get(qualname or ""))
-        body = owner.body if isinstance(owner, cst.FunctionDef) else owner
-        for statement in walk_statements(body):
+        for statement in statements(owner):
             if isinstance(statement, cst.With):
                 for item in statement.items:
                     if item.asname is not None and isinstance(item.asname.name, cst.Name):

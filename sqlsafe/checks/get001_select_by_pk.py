@@ -394,7 +394,7 @@ class SelectByPrimaryKey(Rule):
             if name == "with_for_update":
                 if for_update is not None:
                     return None
-                for_update = _for_update_argument(self.context.module, call)
+                for_update = _for_update_argument(self.context, call)
                 if for_update is None:
                     return None
                 continue
@@ -497,7 +497,7 @@ class SelectByPrimaryKey(Rule):
     # -- the fix ----------------------------------------------------------------------------
 
     def _fix(self, node: cst.Call, lookup: Lookup, applicability: Applicability) -> FixPlan | None:
-        code = self.context.module.code_for_node
+        code = self.context.code
         values = list(lookup.keys.values())
         replaced = node if lookup.result_value is None else lookup.result_value
         if not lookup.fixable or _has_comments(replaced, [lookup.session, *values]):
@@ -592,14 +592,14 @@ def _keyword_pairs(call: cst.Call) -> list[tuple[str, cst.BaseExpression]] | Non
     return pairs
 
 
-def _for_update_argument(module: cst.Module, call: cst.Call) -> str | None:
+def _for_update_argument(context: FileContext, call: cst.Call) -> str | None:
     """`.with_for_update()` -> "True"; `.with_for_update(nowait=True)` -> a dict of flags,
     which `Session.get(with_for_update=...)` accepts."""
     if not call.args:
         return "True"
     if any(arg.keyword is None or arg.star for arg in call.args):
         return None
-    items = (f'"{arg.keyword.value}": {module.code_for_node(arg.value)}' for arg in call.args)  # type: ignore[union-attr]
+    items = (f'"{arg.keyword.value}": {context.code(arg.value)}' for arg in call.args)  # type: ignore[union-attr]
     return "{" + ", ".join(items) + "}"
 
 

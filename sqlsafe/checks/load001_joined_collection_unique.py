@@ -147,7 +147,7 @@ class JoinedCollectionWithoutUnique(Rule):
         )
         single = all(res.stmt.count == 1 and res.stmt.first is not None for res in results)
         fix = FixPlan(
-            (statements.append_call(receiver, ".unique()"),),
+            (statements.append_call(self.context, receiver, ".unique()"),),
             Applicability.SAFE if single else Applicability.UNSAFE,
             "Call `.unique()` before reading the rows",
         )

@@ -24,6 +24,7 @@ from pathlib import Path
 import libcst as cst
 
 from sqlsafe.checks.base import (
+    BLOCK_INDENT,
     FactoryFacts,
     FileContext,
     FixPlan,
@@ -33,7 +34,7 @@ from sqlsafe.checks.base import (
     Replace,
     Rule,
 )
-from sqlsafe.checks.layout import indent_of
+from sqlsafe.checks.blocks import statements
 from sqlsafe.checks.lifetimes import (
     SESSION_TRIGGERS,
     Analysis,
@@ -120,7 +121,7 @@ def _all_functions(
     pending: list[tuple[cst.CSTNode, str | None]] = [(module, None)]
     while pending:
         node, problem = pending.pop()
-        for statement in _statements(node):
+        for statement in statements(node):
             if isinstance(statement, cst.FunctionDef):
                 yield statement, problem
                 pending.append(
@@ -132,30 +133,6 @@ def _all_functions(
                 )
             elif isinstance(statement, cst.ClassDef):
                 pending.append((statement, problem))
-
-
-_CLAUSES = (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
-
-
-def _statements(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    """Statements of a body, descending into compound statements but not into scopes."""
-    if isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite)):
-        statements: Sequence[cst.CSTNode] = node.body
-    elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        statements = [node.body]
-    else:
-        statements = [node]
-    for statement in statements:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement is not node:
-            yield statement
-        elif isinstance(statement, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-            yield from _statements(statement)
-        elif isinstance(statement, cst.BaseCompoundStatement):
-            for child in children(statement):
-                if isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement)):
-                    yield from _statements(child)
-                elif isinstance(child, _CLAUSES):
-                    yield from _statements(child.body)
 
 
 def _unconvertible(
@@ -825,7 +802,7 @@ def conversion(context: FileContext, candidate: Candidate) -> FixPlan:
         assert instance is not None and site.node.value is not None
         value = site.node.value
         session = instance.block.name
-        text = context.module.code_for_node(value)
+        text = context.code(value)
         if instance.shape is Shape.LIST:
             converted = f"[model_to_dict({item}) for {item} in {text}]"
         else:
@@ -838,11 +815,10 @@ def conversion(context: FileContext, candidate: Candidate) -> FixPlan:
             # Inside `begin()` new objects get their keys and server defaults only when
             # flushed; the commit at the exit would flush them after the dict was made.
             awaited = "await " if instance.block.is_async else ""
-            indent = indent_of(context, site.statement)
             changes.append(
                 Insert(
                     site.statement,
-                    f"{awaited}{session}.flush(){context.module.default_newline}{indent}",
+                    f"{awaited}{session}.flush(){context.module.default_newline}{BLOCK_INDENT}",
                 )
             )
     imports: list[tuple[str, str]] = [(context.settings.helpers_module, "model_to_dict")]
@@ -876,13 +852,13 @@ def refresh_fix(context: FileContext, candidate: Candidate, site: ReturnSite) ->
         return None
     awaited = "await " if instance.block.is_async else ""
     newline = context.module.default_newline
-    indent = indent_of(context, site.statement)
     refresh = f"{awaited}{instance.block.name}.refresh({value.value})"
+    here = f"{newline}{BLOCK_INDENT}"
     if instance.shape is Shape.OPTIONAL:
         step = context.module.default_indent
-        text = f"if {value.value} is not None:{newline}{indent}{step}{refresh}{newline}{indent}"
+        text = f"if {value.value} is not None:{here}{step}{refresh}{here}"
     else:
-        text = f"{refresh}{newline}{indent}"
+        text = f"{refresh}{here}"
     return FixPlan(
         (Insert(site.statement, text),),
         Applicability.SAFE,

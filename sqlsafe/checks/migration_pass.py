@@ -61,8 +61,12 @@ def plan_run(
     from sqlsafe import source as sources
     from sqlsafe.index import module_name
     from sqlsafe.runner import selection_for
+    from sqlsafe.segments import LARGE
 
     files = []
+    # Checked in segments (`sqlsafe.segments`), whose callers of a converted function could
+    # not be followed: a mention of one blocks its conversion.
+    large: list[tuple[str, str]] = []
     settings_of: dict[Path, object] = {}
     enabled: dict[Path, frozenset[str]] = {}
     for job in jobs:
@@ -78,6 +82,9 @@ def plan_run(
                 text = sources.read(path).text
             except sources.SourceError:
                 continue
+        if len(text) > LARGE:
+            large.append((job.display, text))  # type: ignore[attr-defined]
+            continue
         enabled[path] = codes
         settings_of[path] = selection.rule_settings
         display: str = job.display  # type: ignore[attr-defined]
@@ -97,6 +104,12 @@ def plan_run(
         found,  # type: ignore[arg-type]
     )
     plan = planned.migration_plan
+    for display, text in large:
+        for qualname in list(plan.converted):
+            short = qualname.rpartition(".")[2]
+            if short in text:
+                del plan.converted[qualname]
+                plan.blocked[qualname] = f"{display} mentions `{short}` and is too large to follow"
     if plan.converted:
         roots = {job.settings.root for job in jobs}  # type: ignore[attr-defined]
         checked = {Path(path).resolve() for path, *_ in files}

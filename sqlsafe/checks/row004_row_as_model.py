@@ -114,7 +114,7 @@ class RowAsModel(Rule):
                     applicability = Applicability.UNSAFE
         (origin,) = origins
         return FixPlan(
-            (statements.insert_scalars(origin),),
+            (statements.insert_scalars(self.context, origin),),
             applicability,
             f"Insert `.scalars()` to get `{verdict.entity.label}` objects",
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.blocks import statements
 from sqlsafe.checks.names import (
     ASYNC_SESSION_CLASSES,
     ASYNC_SESSIONMAKERS,
@@ -198,10 +199,6 @@ def _session_of_param(context: FileContext, param: cst.Param) -> SessionKind | N
     return None
 
 
-def _statements(body: cst.BaseSuite) -> list[cst.BaseStatement | cst.BaseSmallStatement]:
-    return list(body.body)
-
-
 def bindings(context: FileContext, function: cst.FunctionDef | None) -> dict[str, SessionBinding]:
     """Session names bound in `function` (or at module level for None), computed once."""
     node: cst.CSTNode = function if function is not None else context.module
@@ -227,10 +224,7 @@ def _compute_bindings(
     found: dict[str, SessionBinding] = {}
     if function is not None:
         found.update(parameter_bindings(context, function))
-        body: cst.BaseSuite = function.body
-    else:
-        body = context.module  # type: ignore[assignment]
-    for statement in walk_statements(body):
+    for statement in statements(function if function is not None else context.module):
         if isinstance(statement, cst.With):
             for item in statement.items:
                 if item.asname is not None and isinstance(item.asname.name, cst.Name):
@@ -256,26 +250,6 @@ def _compute_bindings(
                 if isinstance(target, cst.Name):
                     found[target.value] = SessionBinding(target.value, kind, True, statement)
     return found
-
-
-def walk_statements(body: cst.CSTNode):  # type: ignore[no-untyped-def]
-    """Statements of a body, descending into compound statements but not nested scopes."""
-    for statement in getattr(body, "body", ()):
-        if isinstance(statement, cst.SimpleStatementLine):
-            yield from statement.body
-        elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            continue
-        elif isinstance(statement, cst.BaseCompoundStatement):
-            yield statement
-            yield from walk_statements(statement.body)
-            for attr in ("orelse", "finalbody"):
-                extra = getattr(statement, attr, None)
-                if extra is not None:
-                    yield from walk_statements(getattr(extra, "body", extra))
-            for handler in getattr(statement, "handlers", ()):
-                yield from walk_statements(handler.body)
-        elif isinstance(statement, cst.BaseSmallStatement):
-            yield statement
 
 
 def receiver_session(

@@ -1070,24 +1070,23 @@ def helper_call(
     )
     if not (direct or chained) or not resolvable_here(context, verdict.entity.text):
         return None
-    code = context.module.code_for_node
+    code = context.code
     return f"{helper}({code(res.session)}, {code(res.call.args[0].value)}, {verdict.entity.text})"
 
 
-def insert_scalars(origin: cst.BaseExpression) -> Replace | Insert:
+def insert_scalars(context: FileContext, origin: cst.BaseExpression) -> Replace | Insert:
     """`.scalars()` right after the result-producing call (parenthesising a bare await)."""
-    return append_call(origin, ".scalars()")
+    return append_call(context, origin, ".scalars()")
 
 
-def append_call(receiver: cst.BaseExpression, call: str) -> Replace | Insert:
+def append_call(context: FileContext, receiver: cst.BaseExpression, call: str) -> Replace | Insert:
     """`call` (such as `.unique()`) applied to `receiver`, which is parenthesised first when
     it binds less tightly than an attribute (`await x`, `a if c else b`)."""
     if receiver.rpar:
         # A node's position leaves its own parentheses out: go after the closing one.
         return Insert(receiver.rpar[-1], call, before=False)
     if not isinstance(receiver, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
-        code = cst.Module([]).code_for_node(receiver)
-        return Replace(receiver, f"({code}){call}")
+        return Replace(receiver, f"({context.code(receiver)}){call}")
     return Insert(receiver, call, before=False)
 
 

@@ -239,8 +239,14 @@ class _Binder:
                 self.block(handler.body, override=False)
             self.block(attempt.orelse, override)
             self.block(attempt.finalbody, override)
-        elif isinstance(node, (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)):
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
             self.block(node.body, override)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            self.block(node.body, override)
+            self.block(node.orelse, override)
+        elif isinstance(node, ast.Match):
+            for case in node.cases:
+                self.block(case.body, override=False)
 
     def target(
         self, target: ast.expr, value: ast.expr, annotation: ast.expr | None, override: bool

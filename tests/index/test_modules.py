@@ -196,3 +196,29 @@ def test_the_runtime_branch_of_type_checking_binds(tmp_path: Path) -> None:
     index = build_index([tmp_path / "models.py"], [tmp_path])
     job = index.model("models.Job")
     assert job is not None and job.primary_key == ("id",)
+
+
+def test_imports_under_match_and_loop_else_are_bound(build: Build) -> None:
+    index = build(
+        {
+            "m.py": """
+                import sys
+
+                match sys.version_info:
+                    case (3, 11, *_):
+                        from sqlmodel import Session
+                    case _:
+                        Session = None
+
+                for _ in ():
+                    pass
+                else:
+                    from sqlalchemy.orm import sessionmaker
+
+                Local = sessionmaker(class_=Session)
+            """
+        }
+    )
+    assert index.resolve("m.Session") == "sqlmodel.Session"
+    factory = index.factory("m.Local")
+    assert factory is not None and factory.session_class == "sqlmodel.Session"
