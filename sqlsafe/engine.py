@@ -7,20 +7,21 @@ nothing of the CLI, of output formats or of any particular rule.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from sqlsafe import suppression
-from sqlsafe.checks.base import FileContext, Index
+from sqlsafe.checks.base import FileContext, Index, Note
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.diagnostics import (
     Diagnostic,
     Location,
+    Related,
     syntax_error,
 )
 from sqlsafe.fixes import apply_edits, plan_to_fix, select_fixes
@@ -143,6 +144,7 @@ def check_source(
                 severity=rule_class.severity,
                 fix=fix,
                 url=meta_url,
+                related=tuple(_related(note, path, positions) for note in finding.notes),
             )
         )
     suppressions = suppression.parse(text, display_path or str(path), locator)
@@ -152,6 +154,16 @@ def check_source(
     kept = [d for d in diagnostics if not suppressions.suppresses(d)]
     kept.sort(key=Diagnostic.sort_key)
     return CheckResult(kept, suppressions.warnings, facts)
+
+
+def _related(note: Note, path: Path, positions: Mapping[cst.CSTNode, CodeRange]) -> Related:
+    if note.node is not None:
+        where = positions[note.node]
+        start = Location(where.start.line, where.start.column + 1)
+        return Related(path, start, Location(where.end.line, where.end.column + 1), note.message)
+    assert note.elsewhere is not None
+    other, row = note.elsewhere
+    return Related(Path(other), Location(row, 1), Location(row, 1), note.message)
 
 
 @dataclass

@@ -47,6 +47,7 @@ from sqlsafe.checks.lifetimes import (
 )
 from sqlsafe.checks.migration_pass import FACTS, Found
 from sqlsafe.checks.names import ImportTable, dotted
+from sqlsafe.checks.story import elsewhere, story
 from sqlsafe.diagnostics import Applicability
 from sqlsafe.suppression import Suppressions
 from sqlsafe.traversal import children, code_positions
@@ -783,7 +784,8 @@ class ReturnsRule(Rule):
                 if target is None and blocked:
                     message += f" (not converted to a dict: {blocked})"
                 fix = refresh_fix(self.context, candidate, site)
-            self.report(site.node.value or site.node, message, fix)
+            assert site.instance is not None
+            self.report(site.node.value or site.node, message, fix, story(site.instance))
 
     def run_facts(self) -> tuple[str, object]:
         return FACTS, found_in(self.context)
@@ -811,7 +813,8 @@ class ReturnsRule(Rule):
                     Applicability.UNSAFE,
                     f"Read the dict `{name}()` returns after its fix",
                 )
-            self.report(site.node, message, fix)
+            where = elsewhere(site.target.location, f"`{name}()` returns the instance here")
+            self.report(site.node, message, fix, (where,))
 
 
 def conversion(context: FileContext, candidate: Candidate) -> FixPlan:
