@@ -95,6 +95,8 @@ class CheckCommand:
     """Whether a long run may show a progress bar on stderr (off under -q/-s)."""
     prefilter: bool = True
     """Off only in the tests that show the pre-filter hides nothing."""
+    stdin_text: str | None = None
+    """What stands for standard input when a library caller or an editor holds the text."""
     _started: float = field(default=0.0, init=False, repr=False)
     _project: list[Job] = field(default_factory=list, init=False, repr=False)
     """The project's files that the run was not given: indexed and planned over, not
@@ -495,7 +497,7 @@ class CheckCommand:
     def _stdin_job(self, outcome: CommandOutcome) -> list[Job]:
         path = self._stdin_path()
         settings = self.resolver.for_path(path if str(path) != "-" else self.resolver.cwd)
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read() if self.stdin_text is None else self.stdin_text.encode()
         try:
             text = sources.decode(data).text
         except sources.SourceError as error:
