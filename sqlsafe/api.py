@@ -16,9 +16,13 @@ from sqlsafe.config import Resolver
 from sqlsafe.diagnostics import Diagnostic
 
 
-def check_text(path: str | Path, text: str, *, cwd: Path | None = None) -> list[Diagnostic]:
-    """The findings for `text` standing in for the file at `path`."""
-    return _run([Path("-")], cwd, {}, text, path).report.diagnostics
+def check_text(
+    path: str | Path, text: str, *, cwd: Path | None = None, saved_index: bool = False
+) -> list[Diagnostic]:
+    """The findings for `text` standing in for the file at `path`. With `saved_index`, the
+    project index and DETACH plan take that file as saved on disk (cached between calls:
+    what an editor wants on each keystroke)."""
+    return _run([Path("-")], cwd, {}, text, path, saved_index).report.diagnostics
 
 
 def check_paths(paths: Iterable[str | Path], *, cwd: Path | None = None) -> list[Diagnostic]:
@@ -39,6 +43,7 @@ def _run(
     cli: dict[str, object],
     text: str | None = None,
     path: str | Path | None = None,
+    saved_index: bool = False,
 ) -> CommandOutcome:
     resolver = Resolver(cwd=(cwd or Path.cwd()).absolute(), cli=cli)
     command = CheckCommand(
@@ -48,5 +53,6 @@ def _run(
         stdin_filename=str(path) if path is not None else None,
         progress=False,
         stdin_text=text,
+        saved_index=saved_index,
     )
     return command.run()

@@ -97,6 +97,10 @@ class CheckCommand:
     """Off only in the tests that show the pre-filter hides nothing."""
     stdin_text: str | None = None
     """What stands for standard input when a library caller or an editor holds the text."""
+    saved_index: bool = False
+    """The project index and the DETACH plan see a file given as text as it is saved on
+    disk. An editor's server checks each keystroke's text this way, against the index and
+    plan of the saved project (cached), and so sees them change when a file is saved."""
     _started: float = field(default=0.0, init=False, repr=False)
     _project: list[Job] = field(default_factory=list, init=False, repr=False)
     """The project's files that the run was not given: indexed and planned over, not
@@ -147,10 +151,11 @@ class CheckCommand:
         self._project = project = self._project_jobs(jobs, report.display_path)
         self._plan_slot = "plan" if self._writable(jobs) is None else "plan:part"
         cache = self._cache(mode, jobs)
-        contents = _read([*jobs, *project], cache)
+        planning = [self._as_saved(job) for job in jobs]
+        contents = _read([*planning, *project], cache)
         run = Run(options)
-        indexed, plan = self._with_index(run, jobs, contents, cache)
-        results = self._check(run, jobs, contents, cache, indexed, plan)
+        indexed, plan = self._with_index(run, planning, contents, cache)
+        results = self._check(run, jobs, contents, cache, indexed, plan, planning)
         outcome.outcomes = results
         diagnostics: list[Diagnostic] = list(missing)
         for result in results:
@@ -176,6 +181,12 @@ class CheckCommand:
         if self.reads_stdin:
             self._stdin_streams(outcome, results)
         return outcome
+
+    def _as_saved(self, job: Job) -> Job:
+        """The job as the index and the planner see it (see `saved_index`)."""
+        if not self.saved_index or job.text is None or not job.path.is_file():
+            return job
+        return Job(job.path, job.display, job.settings)
 
     def _cache(self, mode: Mode, jobs: list[Job]) -> RunCache | None:
         """The cache of the project the named files belong to, wherever sqlsafe was started.
@@ -367,6 +378,7 @@ class CheckCommand:
         cache: RunCache | None,
         indexed: _Indexed,
         plan: _Plan | None,
+        planning: list[Job],
     ) -> list[Outcome]:
         """Every job's outcome, in order: from the cache where its key is there, checked
         (in parallel when there are enough) where not.
@@ -375,7 +387,7 @@ class CheckCommand:
         checked against the plan of the last run (or an empty one), from the candidates
         each check told (`Outcome.facts`): no file is parsed for the plan twice. Most runs
         plan what they planned before; when the plan differs, only the files that name one
-        of its functions are checked again."""
+        of its functions are checked again. `planning`: the jobs as the planner sees them."""
         deferred = False
         if plan is None:
             indexed.open(run)
@@ -387,11 +399,11 @@ class CheckCommand:
                 deferred = True
                 plan = _Plan(*previous) if previous is not None else _Plan()
             else:
-                plan = self._plan(run, jobs)
+                plan = self._plan(run, planning)
                 if cache is not None:
                     cache.put_slot(
                         self._plan_slot,
-                        self._plan_key(jobs, contents, indexed, cache, plan),
+                        self._plan_key(planning, contents, indexed, cache, plan),
                         plan.entry,
                     )
         results: list[Outcome | None] = [None] * len(jobs)
@@ -438,7 +450,8 @@ class CheckCommand:
         options = repr(run.options)
         keys = {}
         for number, job in enumerate(jobs):
-            content = contents.get(job.path)
+            # A job's text is not the file `contents` hashed (see `saved_index`).
+            content = contents.get(job.path) if job.text is None else None
             facts = indexed.facts.get(str(job.path))
             if content is not None and facts is not None:
                 keys[number] = digest(

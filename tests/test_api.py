@@ -76,3 +76,17 @@ def test_fix_text_applies_safe_fixes_and_unsafe_ones_on_request(project: Path) -
     )
     assert "model_to_dict" not in api.fix_text(new, source, cwd=project)
     assert "return model_to_dict(" in api.fix_text(new, source, unsafe=True, cwd=project)
+
+
+def test_saved_index_checks_the_text_against_the_saved_project(project: Path) -> None:
+    name = "examples/otp_app/accounts.py"
+    saved = (project / name).read_text()
+    first = api.check_text(name, saved, cwd=project, saved_index=True)
+    assert "DETACH002" in {d.code for d in first}
+    # The buffer is what is checked (not the saved file's cached findings)...
+    assert api.check_text(name, "print(1)\n", cwd=project, saved_index=True) == []
+    # ...while the plan is the saved project's: main.py is reported as a caller of the
+    # `verify_otp()` that accounts.py defines on disk.
+    main = "examples/otp_app/main.py"
+    callers = api.check_text(main, (project / main).read_text(), cwd=project, saved_index=True)
+    assert any("verify_otp()" in d.message for d in callers)
