@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,16 +12,12 @@ from pathlib import Path
 import pytest
 
 from sqlsafe import api
-
-REPO = Path(__file__).parents[1]
+from tests.example_app import REPO, copy_example
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "examples" / "otp_app", tmp_path / "examples" / "otp_app")
-    (tmp_path / "examples" / "__init__.py").write_text("")
-    (tmp_path / "pyproject.toml").write_text("[tool.sqlsafe]\ncache-dir = '.cache'\n")
-    return tmp_path
+    return copy_example(tmp_path)
 
 
 def _cli_json(project: Path, *args: str) -> list[dict[str, object]]:

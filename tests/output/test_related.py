@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.example_app import copy_example
 from tests.output.test_machine_formats import _sarif_schema
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "otp_app"
 
 # accounts.py: `verify_otp` loads at 24, commits at 28, its `with` opens at 23, returns at 29.
 VERIFY_STORY = [
@@ -27,12 +25,7 @@ VERIFY_STORY = [
 
 
 def _run(tmp_path: Path, fmt: str, *extra: str) -> str:
-    app = tmp_path / "examples" / "otp_app"
-    if not app.exists():
-        # The app imports itself as `examples.otp_app`.
-        shutil.copytree(EXAMPLE, app)
-        (app.parent / "__init__.py").write_text("")
-        (tmp_path / "pyproject.toml").write_text("")
+    copy_example(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     env.pop("SQLSAFE_NO_CACHE", None)
     done = subprocess.run(

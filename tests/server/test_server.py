@@ -4,7 +4,6 @@ fix-all, a model edit that changes a dependent file's findings, and a clean shut
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,8 @@ pytest.importorskip("pygls")
 
 from lsprotocol import types
 
-from tests.server.client import REPO, Editor, session
+from tests.example_app import copy_example
+from tests.server.client import Editor, session
 
 FIX_ALL = "source.fixAll.sqlsafe"
 # A file whose only finding has a safe fix: SCOPE001's move of the read into the block.
@@ -46,10 +46,7 @@ def _apply(text: str, edits: list[types.TextEdit]) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "examples" / "otp_app", tmp_path / "examples" / "otp_app")
-    (tmp_path / "examples" / "__init__.py").write_text("")
-    (tmp_path / "pyproject.toml").write_text("")
-    return tmp_path
+    return copy_example(tmp_path)
 
 
 def test_diagnostics_actions_fix_all_and_a_model_edit(project: Path) -> None:
