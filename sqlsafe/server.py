@@ -58,16 +58,14 @@ class SqlsafeServer(LanguageServer):
 
     def to_lsp(self, document: TextDocument, d: Diagnostic) -> types.Diagnostic:
         lines = document.lines
-        related = [
-            types.DiagnosticRelatedInformation(
-                types.Location(
-                    r.path.absolute().as_uri(),
-                    _range(self.lines_of(r.path, document), r.start, r.end),
-                ),
-                r.message,
+        related = []
+        for r in d.related:
+            # Paths in another file are shown as the run shows them: relative to its folder.
+            path = self.cwd() / r.path
+            where = _range(self.lines_of(path, document), r.start, r.end)
+            related.append(
+                types.DiagnosticRelatedInformation(types.Location(path.as_uri(), where), r.message)
             )
-            for r in d.related
-        ]
         severity = (
             types.DiagnosticSeverity.Error
             if d.severity is Severity.ERROR
@@ -86,7 +84,7 @@ class SqlsafeServer(LanguageServer):
     def lines_of(self, path: Path, document: TextDocument) -> list[str]:
         if _path(document.uri) == path:
             return document.lines
-        opened = self.workspace.text_documents.get(path.absolute().as_uri())
+        opened = self.workspace.text_documents.get(path.as_uri())
         if opened is not None:
             return opened.lines
         try:

@@ -30,6 +30,7 @@ from sqlsafe.checks.base import (
     Index,
     Insert,
     ModelFacts,
+    Note,
     Replace,
     Rule,
 )
@@ -219,6 +220,9 @@ class Plan:
     """Converted functions whose conversion this run may not write (it would change a file
     the run was not given): reported as in a run over the whole project, fixed as a
     function that is not converted (a refresh before the return, callers left alone)."""
+    readers: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    """Converted function -> (path, row) of each call whose result is read, for the notes of
+    its findings (not part of the fingerprint: the calls decide nothing more)."""
 
     def fingerprint(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
@@ -333,6 +337,8 @@ def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: 
             if problem is not None:
                 del plan.converted[target.qualname]
                 plan.blocked[target.qualname] = f"{unit.display}:{row}: {problem}"
+            elif site.rewrites:
+                plan.readers.setdefault(target.qualname, []).append((unit.display, row))
     return plan
 
 
@@ -785,7 +791,13 @@ class ReturnsRule(Rule):
                     message += f" (not converted to a dict: {blocked})"
                 fix = refresh_fix(self.context, candidate, site)
             assert site.instance is not None
-            self.report(site.node.value or site.node, message, fix, story(site.instance))
+            readers = tuple(
+                Note(f"the result is read here, in `{path}`", elsewhere=(path, row))
+                for path, row in plan.readers.get(candidate.qualname, ())
+                if target is not None
+            )
+            notes = story(site.instance) + readers
+            self.report(site.node.value or site.node, message, fix, notes)
 
     def run_facts(self) -> tuple[str, object]:
         return FACTS, found_in(self.context)

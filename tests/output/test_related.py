@@ -16,11 +16,13 @@ import pytest
 from tests.example_app import copy_example
 from tests.output.test_machine_formats import _sarif_schema
 
-# accounts.py: `verify_otp` loads at 24, commits at 28, its `with` opens at 23, returns at 29.
+# accounts.py: `verify_otp` loads at 24, commits at 28, its `with` opens at 23, returns at 29;
+# main.py reads its result (the call at row 6).
 VERIFY_STORY = [
-    (24, "instance obtained here"),
-    (28, "expired by `session.commit()`"),
-    (23, "session `session` closes at the end of this `with` block"),
+    ("accounts.py", 24, "instance obtained here"),
+    ("accounts.py", 28, "expired by `session.commit()`"),
+    ("accounts.py", 23, "session `session` closes at the end of this `with` block"),
+    ("main.py", 6, "the result is read here, in `examples/otp_app/main.py`"),
 ]
 
 
@@ -55,7 +57,7 @@ def test_json_has_one_extra_key_with_the_story_in_order(tmp_path: Path) -> None:
     rows = json.loads(_run(tmp_path, "json", "--no-cache"))
     verify = _by_row(rows, "accounts.py", 29)
     assert verify["code"] == "DETACH002"
-    assert _story(verify) == [("accounts.py", row, text) for row, text in VERIFY_STORY]
+    assert _story(verify) == VERIFY_STORY
     assert verify["related"][0]["filename"] == str(
         tmp_path / "examples" / "otp_app" / "accounts.py"
     )
@@ -81,8 +83,8 @@ def test_full_shows_each_step_as_a_note_with_its_location(tmp_path: Path) -> Non
     notes = block.split("\nnote: ", 1)[1].splitlines()[: len(VERIFY_STORY) * 2]
     notes[0] = "note: " + notes[0]
     expected = []
-    for row, message in VERIFY_STORY:
-        expected += [f"note: {message}", f"  --> examples/otp_app/accounts.py:{row}:"]
+    for name, row, message in VERIFY_STORY:
+        expected += [f"note: {message}", f"  --> examples/otp_app/{name}:{row}:"]
     assert [n[: len(e)] for n, e in zip(notes, expected, strict=True)] == expected
     concise = _run(tmp_path, "concise", "--no-cache")
     assert "note:" not in concise
@@ -102,13 +104,15 @@ def test_sarif_related_locations_and_code_flows_validate(tmp_path: Path) -> None
     ]
     related = verify["relatedLocations"]
     assert [(r["id"], r["message"]["text"]) for r in related] == [
-        (number, text) for number, (_, text) in enumerate(VERIFY_STORY, 1)
+        (number, text) for number, (_, _, text) in enumerate(VERIFY_STORY, 1)
     ]
-    assert [r["physicalLocation"]["region"]["startLine"] for r in related] == [24, 28, 23]
+    assert [r["physicalLocation"]["region"]["startLine"] for r in related] == [24, 28, 23, 6]
+    assert related[3]["physicalLocation"]["artifactLocation"]["uri"].endswith("/main.py")
     steps = verify["codeFlows"][0]["threadFlows"][0]["locations"]
     assert [s["location"]["physicalLocation"]["region"]["startLine"] for s in steps] == [
         24,
         28,
         23,
+        6,
         29,
     ]

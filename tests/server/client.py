@@ -77,7 +77,9 @@ def session(project: Path, script: Callable[[Editor], Awaitable[None]]) -> None:
             editor.arrived.put_nowait(params.uri)
 
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        await client.start_io(sys.executable, "-m", "sqlsafe", "server", cwd=project, env=env)
+        # Started elsewhere, as editors do: the workspace folder is the project.
+        command = (sys.executable, "-m", "sqlsafe", "server")
+        await client.start_io(*command, cwd=project.parent, env=env)
         await client.initialize_async(
             types.InitializeParams(
                 capabilities=types.ClientCapabilities(),

@@ -53,6 +53,7 @@ def test_diagnostics_actions_fix_all_and_a_model_edit(project: Path) -> None:
     accounts = "examples/otp_app/accounts.py"
     notify = "examples/otp_app/notify.py"
     models = "examples/otp_app/models.py"
+    main = "examples/otp_app/main.py"
 
     async def script(editor: Editor) -> None:
         text = (project / accounts).read_text()
@@ -67,6 +68,7 @@ def test_diagnostics_actions_fix_all_and_a_model_edit(project: Path) -> None:
             (editor.uri(accounts), 24, "instance obtained here"),
             (editor.uri(accounts), 28, "expired by `session.commit()`"),
             (editor.uri(accounts), 23, "session `session` closes at the end of this `with` block"),
+            (editor.uri(main), 6, "the result is read here, in `examples/otp_app/main.py`"),
         ]
         assert (34, "DETACH001") in by_row
 
