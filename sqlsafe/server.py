@@ -13,6 +13,7 @@ rule's docs on hover of its code.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -81,7 +82,7 @@ class SqlsafeServer(LanguageServer):
             related_information=related or None,
         )
 
-    def lines_of(self, path: Path, document: TextDocument) -> list[str]:
+    def lines_of(self, path: Path, document: TextDocument) -> Sequence[str]:
         if _path(document.uri) == path:
             return document.lines
         opened = self.workspace.text_documents.get(path.as_uri())
@@ -195,7 +196,7 @@ def _hover(ls: SqlsafeServer, params: types.HoverParams) -> types.Hover | None:
     )
 
 
-def _wants(only: list[types.CodeActionKind | str] | None, kind: str) -> bool:
+def _wants(only: Sequence[types.CodeActionKind | str] | None, kind: str) -> bool:
     return only is None or any(kind == k or kind.startswith(f"{k}.") for k in only)
 
 
@@ -229,13 +230,13 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _position(lines: list[str], at: Location) -> types.Position:
+def _position(lines: Sequence[str], at: Location) -> types.Position:
     """sqlsafe's 1-based code point columns as the LSP's 0-based UTF-16 ones."""
     line = lines[at.row - 1] if 0 < at.row <= len(lines) else ""
     return types.Position(at.row - 1, _utf16(line[: at.column - 1]))
 
 
-def _range(lines: list[str], start: Location, end: Location) -> types.Range:
+def _range(lines: Sequence[str], start: Location, end: Location) -> types.Range:
     return types.Range(_position(lines, start), _position(lines, end))
 
 
