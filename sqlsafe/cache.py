@@ -117,6 +117,9 @@ class RunCache:
         self.store = Store()
         self.dirty = False
         self.now = time.time()
+        self.used: set[str] = set()
+        """Files whose content or marks this run asked about: kept at save even without a
+        checked entry (the project files a check of one file indexes and plans over)."""
         try:
             payload = unseal(self.path.read_bytes(), SEAL_PURPOSE)
             if payload is None:  # not written by this user's sqlsafe: never unpickled
@@ -152,10 +155,12 @@ class RunCache:
         self.dirty = True
 
     def mark(self, kind: str, path: Path, key: str) -> bool | None:
+        self.used.add(str(path))
         known = self.store.marks.get((kind, str(path)))
         return known[1] if known is not None and known[0] == key else None
 
     def put_mark(self, kind: str, path: Path, key: str, flag: bool) -> None:
+        self.used.add(str(path))
         self.store.marks[(kind, str(path))] = (key, flag)
         self.dirty = True
 
@@ -164,6 +169,7 @@ class RunCache:
         been touched since: what git's index does, to know without reading it. A file
         modified shortly before it was read could have changed again within the clock's
         granularity without a new mtime, so such a "racily clean" record is not trusted."""
+        self.used.add(str(path))
         known = self.store.contents.get(str(path))
         if known is None:
             return None
@@ -175,6 +181,7 @@ class RunCache:
         return content if mtime < read - RACY else None
 
     def record(self, path: Path, stat: os.stat_result, content: str) -> None:
+        self.used.add(str(path))
         self.store.contents[str(path)] = (
             stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns, time.time_ns(), content,
         )  # fmt: skip
@@ -193,10 +200,9 @@ class RunCache:
             return
         horizon = self.now - MAX_AGE
         self.store.files = {p: e for p, e in self.store.files.items() if e.seen >= horizon}
-        self.store.contents = {
-            p: c for p, c in self.store.contents.items() if p in self.store.files
-        }
-        self.store.marks = {k: m for k, m in self.store.marks.items() if k[1] in self.store.files}
+        kept = self.store.files.keys() | self.used
+        self.store.contents = {p: c for p, c in self.store.contents.items() if p in kept}
+        self.store.marks = {k: m for k, m in self.store.marks.items() if k[1] in kept}
         sealed = seal(pickle.dumps(self.store, pickle.HIGHEST_PROTOCOL), SEAL_PURPOSE)
         if sealed is None:
             return  # no key to seal with: a cache this run could not trust later

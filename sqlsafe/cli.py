@@ -364,6 +364,16 @@ def helpers_export(
 
 
 @app.command()
+def server() -> None:
+    """Run the language server over standard input and output (for editors)."""
+    try:
+        from sqlsafe.server import main as serve
+    except ImportError as error:
+        _fail(f"`sqlsafe server` needs pygls ({error}): pip install 'sqlsafe[server]'")
+    serve()
+
+
+@app.command()
 def clean() -> None:
     """Remove the `.sqlsafe_cache` folders under the current directory."""
     for directory, dirnames, _ in os.walk(Path.cwd()):

@@ -108,6 +108,12 @@ class CheckCommand:
     """Whether a long run may show a progress bar on stderr (off under -q/-s)."""
     prefilter: bool = True
     """Off only in the tests that show the pre-filter hides nothing."""
+    stdin_text: str | None = None
+    """What stands for standard input when a library caller or an editor holds the text."""
+    saved_index: bool = False
+    """The project index and the DETACH plan see a file given as text as it is saved on
+    disk. An editor's server checks each keystroke's text this way, against the index and
+    plan of the saved project (cached), and so sees them change when a file is saved."""
     _started: float = field(default=0.0, init=False, repr=False)
     _project: list[Job] = field(default_factory=list, init=False, repr=False)
     """The project's files that the run was not given: indexed and planned over, not
@@ -167,11 +173,12 @@ class CheckCommand:
         self._project = project = self._project_jobs(jobs, report.display_path)
         self._plan_slot = "plan" if self._writable(jobs) is None else "plan:part"
         cache = self._cache(mode, jobs)
-        contents = _read([*jobs, *project], cache)
+        planning = [self._as_saved(job) for job in jobs]
+        contents = _read([*planning, *project], cache)
         run = Run(options)
         try:
-            indexed, plan = self._with_index(run, jobs, contents, cache)
-            results = self._check(run, jobs, contents, cache, indexed, plan)
+            indexed, plan = self._with_index(run, planning, contents, cache)
+            results = self._check(run, jobs, contents, cache, indexed, plan, planning)
         except KeyboardInterrupt:
             outcome.interrupted = True
             outcome.stderr.append("Interrupted: no file was written.")
@@ -507,6 +514,7 @@ class CheckCommand:
         cache: RunCache | None,
         indexed: _Indexed,
         plan: _Plan | None,
+        planning: list[Job],
     ) -> list[Outcome]:
         """Every job's outcome, in order: from the cache where its key is there, checked
         (in parallel when there are enough) where not.
@@ -515,7 +523,7 @@ class CheckCommand:
         checked against the plan of the last run (or an empty one), from the candidates
         each check told (`Outcome.facts`): no file is parsed for the plan twice. Most runs
         plan what they planned before; when the plan differs, only the files that name one
-        of its functions are checked again."""
+        of its functions are checked again. `planning`: the jobs as the planner sees them."""
         deferred = False
         if plan is None:
             indexed.open(run)
@@ -527,11 +535,11 @@ class CheckCommand:
                 deferred = True
                 plan = _Plan(*previous) if previous is not None else _Plan()
             else:
-                plan = self._plan(run, jobs)
+                plan = self._plan(run, planning)
                 if cache is not None:
                     cache.put_slot(
                         self._plan_slot,
-                        self._plan_key(jobs, contents, indexed, cache, plan),
+                        self._plan_key(planning, contents, indexed, cache, plan),
                         plan.entry,
                     )
         results: list[Outcome | None] = [None] * len(jobs)
@@ -578,7 +586,8 @@ class CheckCommand:
         options = repr(run.options)
         keys = {}
         for number, job in enumerate(jobs):
-            content = contents.get(job.path)
+            # A job's text is not the file `contents` hashed (see `saved_index`).
+            content = contents.get(job.path) if job.text is None else None
             facts = indexed.facts.get(str(job.path))
             if content is not None and facts is not None:
                 keys[number] = digest(
@@ -638,7 +647,7 @@ class CheckCommand:
     def _stdin_job(self) -> tuple[list[Job], list[Diagnostic]]:
         path = self._stdin_path()
         settings = self.resolver.for_path(path if str(path) != "-" else self.resolver.cwd)
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read() if self.stdin_text is None else self.stdin_text.encode()
         try:
             source = sources.decode(data)
         except sources.SourceError as error:

@@ -99,6 +99,25 @@ INTERNAL_ERROR_CODE = "internal-error"
 """A rule that failed on a file: the run goes on, and exits 2 at the end."""
 
 
+@dataclass(frozen=True)
+class Related:
+    """A place that explains a finding: where the instance was loaded, the commit that
+    expired it, where its session closed. A finding's list tells its story in order."""
+
+    path: Path
+    start: Location
+    end: Location
+    message: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "filename": str(self.path),
+            "location": self.start.to_json(),
+            "end_location": self.end.to_json(),
+            "message": self.message,
+        }
+
+
 @dataclass
 class Diagnostic:
     """One finding in one file.
@@ -119,6 +138,7 @@ class Diagnostic:
     noqa_row: int | None = None
     url: str | None = None
     is_rule: bool = True
+    related: tuple[Related, ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (str(self.path), self.start.row, self.start.column, self.code)

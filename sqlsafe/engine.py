@@ -7,20 +7,21 @@ nothing of the CLI, of output formats or of any particular rule.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from sqlsafe import segments, suppression
-from sqlsafe.checks.base import BLOCK_INDENT, FileContext, Index
+from sqlsafe.checks.base import BLOCK_INDENT, FileContext, Index, Note
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.diagnostics import (
     Diagnostic,
     Location,
+    Related,
     internal_error,
     python_syntax_error,
     syntax_error,
@@ -200,9 +201,20 @@ def _check_tree(
                 severity=rule_class.severity,
                 fix=fix,
                 url=meta_url,
+                related=tuple(_related(note, path, positions) for note in finding.notes),
             )
         )
     return diagnostics, facts
+
+
+def _related(note: Note, path: Path, positions: Mapping[cst.CSTNode, CodeRange]) -> Related:
+    if note.node is not None:
+        where = positions[note.node]
+        start = Location(where.start.line, where.start.column + 1)
+        return Related(path, start, Location(where.end.line, where.end.column + 1), note.message)
+    assert note.elsewhere is not None
+    other, row = note.elsewhere
+    return Related(Path(other), Location(row, 1), Location(row, 1), note.message)
 
 
 @dataclass

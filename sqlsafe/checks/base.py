@@ -36,6 +36,7 @@ __all__ = [
     "Index",
     "Insert",
     "ModelFacts",
+    "Note",
     "Replace",
     "Rule",
     "RuleSettings",
@@ -90,12 +91,23 @@ class FixPlan:
     """(module, name) pairs the rewritten code needs, added as `from module import name`."""
 
 
+@dataclass(frozen=True)
+class Note:
+    """One step of a finding's story: a node of the checked file, or a row of another."""
+
+    message: str
+    node: cst.CSTNode | None = None
+    elsewhere: tuple[str, int] | None = None
+    """(path, row) in another file of the project."""
+
+
 @dataclass
 class Finding:
     rule: type[Rule]
     node: cst.CSTNode
     message: str
     fix: FixPlan | None
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass
@@ -169,8 +181,14 @@ class Rule(FastVisitors):
 
         return guarded
 
-    def report(self, node: cst.CSTNode, message: str, fix: FixPlan | None = None) -> None:
-        self.context.findings.append(Finding(type(self), node, message, fix))
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        fix: FixPlan | None = None,
+        notes: tuple[Note, ...] = (),
+    ) -> None:
+        self.context.findings.append(Finding(type(self), node, message, fix, notes))
 
     def run_facts(self) -> tuple[str, object] | None:
         """What this file tells a pass over the whole run, asked after the traversal: a key

@@ -91,6 +91,13 @@ class Instance:
     """False once the session closed or expunged it: its state is frozen."""
     cause: str = ""
     """What expired it, for messages: "`session.commit()`", "the exit of `begin()`"."""
+    # Where the story's steps happened, for the findings' related locations. Not compared:
+    # two paths that differ only in where they committed merge as before.
+    expired_at: cst.CSTNode | None = field(default=None, compare=False)
+    """The call (or the `begin()` block) that expired it."""
+    refreshed_at: cst.CSTNode | None = field(default=None, compare=False)
+    closed_at: cst.CSTNode | None = field(default=None, compare=False)
+    """The `with` whose exit closed its session, or the `close()`/`expunge()` call."""
 
     def element(self) -> Instance:
         return replace(self, shape=Shape.ONE)
@@ -415,7 +422,7 @@ class _Walker:
             return
         commits = block.begins or block in self.committing
         cause = block.exit_cause if block.begins else _BEGIN_EXIT
-        at_close = _closed(_committed(value, cause) if commits else value)
+        at_close = _closed(_committed(value, cause, block.node) if commits else value, block.node)
         self.analysis.returns.append(ReturnSite(node, statement, at_close, True, commits))
 
     def with_(self, node: cst.With) -> None:
@@ -456,11 +463,11 @@ class _Walker:
         if self.state is None:
             return
         for block in committing:
-            self.commit(block, _BEGIN_EXIT)
+            self.commit(block, _BEGIN_EXIT, node)
         for block in reversed(opened):
             if block.begins:
-                self.commit(block, block.exit_cause)
-            self.close(block)
+                self.commit(block, block.exit_cause, node)
+            self.close(block, node)
 
     def if_(self, node: cst.If) -> None:
         self.expression(node.test)
@@ -639,17 +646,17 @@ class _Walker:
         target = first.value if isinstance(first, cst.Name) else None
         cause = f"`{block.name}.{method}()`"
         if method == "commit":
-            self.commit(block, cause)
+            self.commit(block, cause, node)
         elif method == "rollback":
-            self.each(block, lambda i: _rolled_back(i, cause))
+            self.each(block, lambda i: _rolled_back(i, cause, node))
         elif method == "expire_all":
-            self.each(block, lambda i: _expired(i, cause))
+            self.each(block, lambda i: _expired(i, cause, node))
         elif method == "close":
-            self.close(block)
+            self.close(block, node)
         elif method == "flush":
             self.each(block, lambda i: replace(i, pending=False))
         elif method == "expunge_all":
-            self.each(block, _closed)
+            self.each(block, lambda i: _closed(i, node))
         elif method == "merge" and target is not None:
             merged = self.state.values.get(target)
             if isinstance(merged, Instance) and not merged.attached:
@@ -667,7 +674,7 @@ class _Walker:
             if method == "expire":
                 names = _attribute_names(node)
                 if names is None:
-                    self.state.values[target] = _expired(value, cause)
+                    self.state.values[target] = _expired(value, cause, node)
                 else:
                     self.state.values[target] = replace(
                         value,
@@ -678,12 +685,12 @@ class _Walker:
                 names = _attribute_names(node)
                 if names is None:
                     self.state.values[target] = replace(
-                        value, expired=Expiry.NO, refreshed=True, pending=False
+                        value, expired=Expiry.NO, refreshed=True, pending=False, refreshed_at=node
                     )
                 else:
                     self.state.values[target] = replace(value, loaded=value.loaded | names)
             elif method == "expunge":
-                self.state.values[target] = _closed(value)
+                self.state.values[target] = _closed(value, node)
 
     def add(self, block: Block, name: str, node: cst.CSTNode) -> None:
         assert self.state is not None
@@ -702,9 +709,9 @@ class _Walker:
                 model = None
             self.state.values[name] = Instance(block, model, Shape.ONE, node, pending=True)
 
-    def commit(self, block: Block, cause: str) -> None:
+    def commit(self, block: Block, cause: str, at: cst.CSTNode) -> None:
         if block.kind.expire_on_commit:
-            self.each(block, lambda i: _committed(i, cause))
+            self.each(block, lambda i: _committed(i, cause, at))
         elif block.kind.expire_on_commit is None:
             # The factory's configuration is not visible: the commit may or may not expire.
             unsure = f"{cause} (unless the session factory sets `expire_on_commit=False`)"
@@ -712,16 +719,16 @@ class _Walker:
                 block,
                 lambda i: (
                     replace(e, expired=Expiry.MAYBE)
-                    if (e := _committed(i, unsure)).expired is Expiry.YES
+                    if (e := _committed(i, unsure, at)).expired is Expiry.YES
                     else e
                 ),
             )
         else:
             self.each(block, lambda i: replace(i, pending=False))
 
-    def close(self, block: Block) -> None:
+    def close(self, block: Block, at: cst.CSTNode) -> None:
         assert self.state is not None
-        self.each(block, _closed)
+        self.each(block, lambda i: _closed(i, at))
         for name, open_block in list(self.state.sessions.items()):
             if open_block is block:
                 del self.state.sessions[name]
@@ -1010,25 +1017,33 @@ def _options_of(call: cst.Call) -> frozenset[str]:
     return frozenset(found)
 
 
-def _committed(value: Instance, cause: str) -> Instance:
-    return _expired(replace(value, pending=False), cause)
+def _committed(value: Instance, cause: str, at: cst.CSTNode) -> Instance:
+    return _expired(replace(value, pending=False), cause, at)
 
 
-def _expired(value: Instance, cause: str) -> Instance:
+def _expired(value: Instance, cause: str, at: cst.CSTNode) -> Instance:
     if value.pending or not value.attached:
         return value
-    return replace(value, expired=Expiry.YES, refreshed=False, loaded=frozenset(), cause=cause)
+    return replace(
+        value,
+        expired=Expiry.YES,
+        refreshed=False,
+        loaded=frozenset(),
+        cause=cause,
+        expired_at=at,
+        refreshed_at=None,
+    )
 
 
-def _rolled_back(value: Instance, cause: str) -> Instance:
+def _rolled_back(value: Instance, cause: str, at: cst.CSTNode) -> Instance:
     if value.pending:
         # An object added and never flushed leaves the session: it is transient.
         return replace(value, attached=False)
-    return _expired(value, cause)
+    return _expired(value, cause, at)
 
 
-def _closed(value: Instance) -> Instance:
-    return replace(value, attached=False)
+def _closed(value: Instance, at: cst.CSTNode) -> Instance:
+    return replace(value, attached=False, closed_at=at)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from sqlsafe.checks.base import (
     Index,
     Insert,
     ModelFacts,
+    Note,
     Replace,
     Rule,
 )
@@ -49,6 +50,7 @@ from sqlsafe.checks.lifetimes import (
 )
 from sqlsafe.checks.migration_pass import FACTS, Found
 from sqlsafe.checks.names import ImportTable, dotted
+from sqlsafe.checks.story import elsewhere, story
 from sqlsafe.diagnostics import Applicability
 from sqlsafe.suppression import Suppressions
 from sqlsafe.traversal import children, code_positions
@@ -196,6 +198,9 @@ class Plan:
     """Converted functions whose conversion this run may not write (it would change a file
     the run was not given): reported as in a run over the whole project, fixed as a
     function that is not converted (a refresh before the return, callers left alone)."""
+    readers: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    """Converted function -> (path, row) of each call whose result is read, for the notes of
+    its findings (not part of the fingerprint: the calls decide nothing more)."""
 
     def fingerprint(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
@@ -310,6 +315,8 @@ def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: 
             if problem is not None:
                 del plan.converted[target.qualname]
                 plan.blocked[target.qualname] = f"{unit.display}:{row}: {problem}"
+            elif site.rewrites:
+                plan.readers.setdefault(target.qualname, []).append((unit.display, row))
     return plan
 
 
@@ -761,7 +768,14 @@ class ReturnsRule(Rule):
                 if target is None and blocked:
                     message += f" (not converted to a dict: {blocked})"
                 fix = refresh_fix(self.context, candidate, site)
-            self.report(site.node.value or site.node, message, fix)
+            assert site.instance is not None
+            readers = tuple(
+                Note(f"the result is read here, in `{path}`", elsewhere=(path, row))
+                for path, row in plan.readers.get(candidate.qualname, ())
+                if target is not None
+            )
+            notes = story(site.instance) + readers
+            self.report(site.node.value or site.node, message, fix, notes)
 
     def run_facts(self) -> tuple[str, object]:
         return FACTS, found_in(self.context)
@@ -789,7 +803,8 @@ class ReturnsRule(Rule):
                     Applicability.UNSAFE,
                     f"Read the dict `{name}()` returns after its fix",
                 )
-            self.report(site.node, message, fix)
+            where = elsewhere(site.target.location, f"`{name}()` returns the instance here")
+            self.report(site.node, message, fix, (where,))
 
 
 def conversion(context: FileContext, candidate: Candidate) -> FixPlan:

@@ -16,6 +16,7 @@ from sqlsafe.checks.lifetimes import (
     session_triggers,
     statements_after,
 )
+from sqlsafe.checks.story import story
 from sqlsafe.diagnostics import Applicability, FixAvailability
 from sqlsafe.traversal import children
 
@@ -102,7 +103,8 @@ class ReadAfterSession(Rule):
 
     def _report(self, function: cst.FunctionDef | None) -> None:
         for read in analyse(self.context, function).reads:
-            self.report(read.node, _message(read), self._move(read))
+            notes = story(read.instance, closed=not read.inside)
+            self.report(read.node, _message(read), self._move(read), notes)
 
     def _move(self, read: Read) -> FixPlan | None:
         block = read.instance.block

@@ -5,6 +5,8 @@ SQL001 [*] message
  --> app/db.py:3:8
   |
   ...source frame...
+note: <related location's message>
+  --> app/db.py:2:5
 help: <fix message>
   ...fix preview...
 note: This is an unsafe fix and may change runtime behavior
@@ -44,6 +46,11 @@ def _diagnostic(report: Report, d: Diagnostic) -> str:
         source_frame = frame(source, d.start, d.end)
         lines.append(" " * source_frame.number_width + f"--> {location}")
         lines.extend(source_frame.lines)
+    # The finding's story, each step with its own location (Ruff's sub-diagnostic shape).
+    for related in d.related:
+        lines.append(f"note: {related.message}")
+        where = f"{report.display_path(related.path)}:{related.start.row}:{related.start.column}"
+        lines.append(f"  --> {where}")
     if d.fix is not None:
         if d.fix.message:
             lines.append(f"help: {d.fix.message}")

@@ -26,7 +26,7 @@ def to_dict(report: Report, d: Diagnostic) -> dict[str, Any]:
             ],
             "message": d.fix.message,
         }
-    return {
+    row: dict[str, Any] = {
         "cell": None,
         "code": d.code,
         "end_location": d.end.to_json(),
@@ -39,6 +39,12 @@ def to_dict(report: Report, d: Diagnostic) -> dict[str, Any]:
         "severity": d.severity.value,
         "url": d.url if d.is_rule else None,
     }
+    if d.related:
+        # sqlsafe's one key beyond Ruff's, only where there is a story to tell.
+        row["related"] = [
+            {**r.to_json(), "filename": absolute_path(report, r.path)} for r in d.related
+        ]
+    return row
 
 
 def render(report: Report) -> str:

@@ -14,8 +14,8 @@ from sqlsafe.report import Report
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def _uri(report: Report, d: Diagnostic) -> str:
-    path = absolute_path(report, d.path)
+def _uri(report: Report, at: Path) -> str:
+    path = absolute_path(report, at)
     # `as_uri` percent-encodes what a URI may not contain (spaces, non-ASCII letters).
     return Path(path).as_uri() if Path(path).is_absolute() else path
 
@@ -29,21 +29,37 @@ def _region(start: Location, end: Location) -> dict[str, int]:
     }
 
 
+def _location(
+    uri: str, start: Location, end: Location, message: str | None = None, number: int = 0
+) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": uri}, "region": _region(start, end)}
+    }
+    if message is not None:
+        location["message"] = {"text": message}
+    if number:
+        location["id"] = number
+    return location
+
+
 def _result(report: Report, d: Diagnostic) -> dict[str, Any]:
-    uri = _uri(report, d)
+    uri = _uri(report, d.path)
     result: dict[str, Any] = {
         "level": d.severity.value,
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": uri},
-                    "region": _region(d.start, d.end),
-                }
-            }
-        ],
+        "locations": [_location(uri, d.start, d.end)],
         "message": {"text": d.message},
         "ruleId": d.code,
     }
+    if d.related:
+        related = [
+            _location(_uri(report, r.path), r.start, r.end, r.message, number)
+            for number, r in enumerate(d.related, 1)
+        ]
+        result["relatedLocations"] = related
+        # The story in the order it happens, ending at the finding itself.
+        steps = [{"location": location} for location in related]
+        steps.append({"location": _location(uri, d.start, d.end, d.message)})
+        result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
     if d.fix is not None:
         replacements = []
         for edit in sorted_edits(d.fix):

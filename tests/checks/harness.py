@@ -19,6 +19,7 @@ from sqlsafe.checks.registry import load
 from sqlsafe.diagnostics import Applicability, Diagnostic
 from sqlsafe.engine import CheckResult, check_source, fix_source
 from sqlsafe.selection import RuleSelection
+from tests.checks.story import assert_story
 
 PATH = Path("/project/app/snippet.py")
 
@@ -37,13 +38,13 @@ def run(
     module_name: str = "app.snippet",
     settings: RuleSettings | None = None,
 ) -> CheckResult:
-    return check_source(
-        textwrap.dedent(code),
-        PATH,
-        module_name,
-        _selection(select, settings),
-        index or EmptyIndex(),
+    source = textwrap.dedent(code)
+    result = check_source(
+        source, PATH, module_name, _selection(select, settings), index or EmptyIndex()
     )
+    for diagnostic in result.diagnostics:
+        assert_story(source, diagnostic)
+    return result
 
 
 def check(code: str, select: Sequence[str], **kwargs: object) -> list[Diagnostic]:

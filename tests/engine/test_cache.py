@@ -213,6 +213,37 @@ def test_a_file_is_not_read_again_while_its_stat_holds(tmp_path: Path) -> None:
     assert cache.content(fresh, fresh.stat()) is None  # racily clean: read it again
 
 
+def test_what_a_run_learnt_of_files_it_did_not_check_is_kept(tmp_path: Path) -> None:
+    """A check of one file indexes and plans over the rest of its project: their content
+    hashes and planner marks outlive the run, those of files no run asked about do not."""
+    old = time.time() - 60
+    paths = []
+    for name in ("checked.py", "project.py", "gone.py"):
+        path = tmp_path / name
+        path.write_text("x = 1\n")
+        os.utime(path, (old, old))
+        paths.append(path)
+    checked, project, gone = paths
+    first = RunCache(tmp_path / "c", "scope")
+    for path in paths:
+        first.record(path, path.stat(), f"hash of {path.name}")
+        first.put_mark("plan", path, "key", True)
+    first.put(checked, "key", ([], []))
+    first.save()
+    second = RunCache(tmp_path / "c", "scope")
+    assert second.content(project, project.stat()) == "hash of project.py"
+    assert second.mark("plan", project, "key") is True
+    second.put_slot("index", "k", b"")  # something to save
+    second.save()
+    third = RunCache(tmp_path / "c", "scope")
+    assert third.content(checked, checked.stat()) == "hash of checked.py"
+    assert third.content(project, project.stat()) == "hash of project.py"
+    assert third.mark("plan", project, "key") is True
+    # The second run never asked about `gone` (deleted, say): it was dropped.
+    assert third.content(gone, gone.stat()) is None
+    assert third.mark("plan", gone, "key") is None
+
+
 def test_the_store_survives_a_round_trip(tmp_path: Path) -> None:
     cache = RunCache(tmp_path / "c", "scope")
     cache.put(tmp_path / "a.py", "key", ([], ["warning"]))
