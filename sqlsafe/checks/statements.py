@@ -1,10 +1,8 @@
 """What a query expression evaluates to: a statement, a result, or a value taken from a result.
 
-Whether `.first()` gives a model instance or a Row depends on two things only (SEMANTICS.md
-section 2.1): `exec` versus `execute`/`scalars`/`scalar`, and `sqlmodel.select` with exactly
-one argument versus every other statement. This module follows an expression back to where
-the statement was built, through method chains and local variables, and answers with a set
-of *facts*, one for each way the value may have been produced:
+Whether `.first()` gives a model instance or a Row is `queries.yields_models`. This module
+follows an expression back to where the statement was built, through method chains and local
+variables, and answers with a set of *facts*, one for each way the value may have been produced:
 
 - `Stmt`: a statement built by a known `select`/`text` here, with its argument count and,
   when the first argument is a mapped class, that `Entity`;
@@ -32,65 +30,22 @@ from typing import Literal
 
 import libcst as cst
 
+from sqlsafe.checks import queries
 from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace
-from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, TEXT, dotted
+from sqlsafe.checks.names import dotted
+from sqlsafe.checks.queries import Library, Shape
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability
 from sqlsafe.traversal import children
 
-Library = Literal["sqlmodel", "sqlalchemy", "text", "unresolved"]
-
-# Generative methods of Select that keep sqlmodel's SelectOfScalar a SelectOfScalar (checked
-# against sqlmodel 0.0.50 in tests/checks/test_statements.py). `add_columns`,
-# `with_only_columns` and `reduce_columns` are left out on purpose: they keep the class but
-# change the columns, a different bug from the one these rules describe.
-STATEMENT_CHAIN = frozenset(
-    {
-        "where",
-        "filter",
-        "filter_by",
-        "join",
-        "outerjoin",
-        "join_from",
-        "outerjoin_from",
-        "order_by",
-        "group_by",
-        "having",
-        "limit",
-        "offset",
-        "fetch",
-        "slice",
-        "options",
-        "execution_options",
-        "distinct",
-        "select_from",
-        "with_for_update",
-        "correlate",
-        "correlate_except",
-        "params",
-        "prefix_with",
-        "suffix_with",
-        "with_hint",
-        "with_statement_hint",
-        "set_label_style",
-    }
-)
-TEXT_CHAIN = frozenset({"bindparams", "columns", "execution_options"})
-# Methods whose result is one value of the result they are called on.
-FIRST_METHODS = frozenset({"first", "one", "one_or_none"})
-SCALAR_METHODS = frozenset({"scalar", "scalar_one", "scalar_one_or_none"})
-LIST_METHODS = frozenset({"all", "fetchall", "fetchmany"})
-SAME_RESULT_METHODS = frozenset({"unique", "yield_per"})
-SESSION_METHODS = frozenset({"exec", "execute", "scalars", "scalar"})
+FIRST_METHODS = queries.terminals({Shape.ONE, Shape.OPTIONAL}, column=False)
+SCALAR_METHODS = queries.terminals({Shape.ONE, Shape.OPTIONAL}, column=True)
+LIST_METHODS = queries.terminals({Shape.LIST}, column=False)
 # What a file must spell for a statement to run through a session (SESSION_METHODS): the
 # textual promise of the rules about results (`Rule.triggers`).
 RESULT_TRIGGERS = ("exec", "scalar")
 # Everything a Row has besides its keys (`sqlalchemy.engine.Row`, SQLAlchemy 1.4-2.1).
 ROW_PUBLIC_API = frozenset({"count", "index", "t", "tuple"})
-# What a ScalarResult lacks that a Result has (checked in tests/checks/test_statements.py).
-RESULT_ONLY_METHODS = frozenset(
-    {"scalars", "fetchone", "scalar", "scalar_one", "scalar_one_or_none", "mappings"}
-)
 
 
 @dataclass(frozen=True)
@@ -529,28 +484,13 @@ def is_relevant(context: FileContext) -> bool:
     """Can this file build a statement at all? Rules skip every other file at once."""
 
     def compute() -> bool:
-        if _star_libraries(context):
+        if queries.star_libraries(context):
             return True
         return "select" in context.names.names or any(
             value.startswith(("sqlmodel", "sqlalchemy")) for value in context.names.names.values()
         )
 
     return context.memo("statements.relevant", context.module, compute)
-
-
-def _star_libraries(context: FileContext) -> frozenset[str]:
-    def compute() -> frozenset[str]:
-        found = set()
-        for statement in context.module.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
-            for small in statement.body:
-                if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
-                    module = dotted(small.module) if small.module is not None else None
-                    found.add((module or "").split(".")[0] or "?")
-        return frozenset(found)
-
-    return context.memo("statements.stars", context.module, compute)
 
 
 class Evaluator:
@@ -658,7 +598,7 @@ class Evaluator:
         if any(arg.star for arg in node.args):
             return _UNKNOWN_FACTS
         if (
-            method in SESSION_METHODS
+            method in queries.SESSION_METHODS
             and len(positional) == 1
             # `result.scalars(0)` is the Result method.
             and not isinstance(positional[0].value, cst.Integer)
@@ -692,18 +632,13 @@ class Evaluator:
             if not isinstance(fact, Stmt):
                 result.add(UNKNOWN)
                 continue
-            if method == "exec":
-                scalars: bool | None = fact.count == 1 and fact.library == "sqlmodel"
-                if fact.count == 1 and fact.library == "unresolved":
-                    scalars = None
-            else:
-                scalars = method in ("scalars", "scalar")
+            scalars = queries.yields_models(method, fact.library, fact.count)
             res = Res(fact, scalars, func.value, node, origin, from_exec=method == "exec")
             result.add(Item(res, True, "scalar") if method == "scalar" else res)
         return frozenset(result)
 
     def _constructor(self, node: cst.Call, scopes: tuple[cst.FunctionDef, ...]) -> Stmt | None:
-        library = self._library(node.func)
+        library = queries.select_library(self.context, node.func)
         if library is None:
             return None
         if library == "text":
@@ -721,29 +656,6 @@ class Evaluator:
             return Stmt(library, None, None, node)
         first = self.entity(args[0].value, scopes) if args else None
         return Stmt(library, len(args), first, node)
-
-    def _library(self, func: cst.BaseExpression) -> Library | None:
-        qualname = self.context.names.qualify(func)
-        if qualname is not None:
-            aliased = self.context.index.alias(qualname)
-            qualname = aliased or qualname
-        if qualname in SQLMODEL_SELECT:
-            return "sqlmodel"
-        if qualname in SQLALCHEMY_SELECT:
-            return "sqlalchemy"
-        if qualname in TEXT:
-            return "text"
-        if not isinstance(func, cst.Name) or func.value != "select":
-            return None
-        if qualname is None:
-            stars = _star_libraries(self.context)
-            if stars == {"sqlmodel"}:
-                return "sqlmodel"
-            if stars == {"sqlalchemy"}:
-                return "sqlalchemy"
-            return "unresolved" if stars else None
-        # Imported from a module that is neither library (a project re-export, a helper).
-        return "unresolved"
 
     def entity(
         self, node: cst.BaseExpression, scopes: tuple[cst.FunctionDef, ...]
@@ -814,7 +726,7 @@ def _through(fact: Fact, scope: cst.CSTNode, name: str, inner: Definition | None
 def _method(fact: Fact, method: str, call: cst.Call) -> Fact:
     """What calling `method` on a value described by `fact` gives."""
     if isinstance(fact, Stmt):
-        chain = TEXT_CHAIN if fact.library == "text" else STATEMENT_CHAIN
+        chain = queries.TEXT_CHAIN if fact.library == "text" else queries.STATEMENT_CHAIN
         if method == "options" and method in chain:
             return dataclasses.replace(fact, options=(*fact.options, call))
         return fact if method in chain else UNKNOWN
@@ -826,7 +738,7 @@ def _method(fact: Fact, method: str, call: cst.Call) -> Fact:
         return Item(fact, fact.scalars, method, fact.through)
     if method in LIST_METHODS:
         return Items(fact, fact.scalars, fact.through)
-    if method in SAME_RESULT_METHODS:
+    if method in queries.SAME_RESULT_METHODS:
         return fact
     if fact.scalars is False:
         if method == "scalars" and _first_column_argument(call):

@@ -1,0 +1,158 @@
+"""ROW, GET, DETACH and SCOPE answer "what does this query return" the same way, and the way
+SQLModel does at run time, whatever is chained on the `select` and wherever it is imported from.
+
+Each statement below is linted as written and also run against SQLite: `session.exec(...)
+.first()` of it gives a model instance (so indexing it raises `TypeError`, ROW001), which is
+expired by the commit and detached by the close (so reading it afterwards raises
+`DetachedInstanceError`, DETACH002 and SCOPE001).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from functools import cache
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm.exc import DetachedInstanceError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from sqlsafe.index import ProjectIndex, build_index
+from tests.checks.detach_models import MODELS
+from tests.checks.harness import codes
+
+# `{M}` is the selected model, `{T}` another one it has a foreign key to.
+CHAINS = {
+    "select_from": "select({M}).select_from({M})",
+    "slice": "select({M}).slice(0, 1)",
+    "join_from": "select({M}).join_from({M}, {T})",
+    "correlate": "select({M}).correlate({T})",
+    "prefix_with": 'select({M}).prefix_with("/* hint */")',
+    "re-exported-select": "select({M})",
+}
+
+
+class VocabularyTeam(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class VocabularyUser(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str
+    team_id: int | None = Field(default=None, foreign_key="vocabularyteam.id")
+
+
+@cache
+def _index(root: Path = Path("/tmp/sqlsafe-query-vocabulary")) -> ProjectIndex:
+    """`app/models.py` and `app/db.py`, which re-exports SQLModel's `select`."""
+    package = root / "app"
+    package.mkdir(parents=True, exist_ok=True)
+    files = {
+        "__init__.py": "",
+        "models.py": MODELS,
+        "db.py": "from sqlmodel import select\n\n__all__ = ['select']\n",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text)
+    return build_index([package / name for name in files], [root])
+
+
+def _header(name: str) -> str:
+    select_from = "app.db" if name == "re-exported-select" else "sqlmodel"
+    return textwrap.dedent(
+        f"""
+        from sqlmodel import Session
+        from {select_from} import select
+        from app.models import Team, User
+        """
+    )
+
+
+def _lint(name: str, body: str, rule: str) -> list[str]:
+    statement = CHAINS[name].format(M="User", T="Team")
+    code = _header(name) + textwrap.dedent(body).replace("STATEMENT", statement)
+    return codes(code, [rule], index=_index(), module_name="app.snippet")
+
+
+@pytest.fixture
+def session():
+    engine = create_engine("sqlite://", connect_args={"check_same_thread": False})
+    engine.pool = StaticPool(engine.pool._creator)
+    SQLModel.metadata.create_all(
+        engine, tables=[VocabularyTeam.__table__, VocabularyUser.__table__]
+    )
+    with Session(engine) as setup:
+        team = VocabularyTeam()
+        setup.add(team)
+        setup.flush()
+        setup.add(VocabularyUser(email="a@x.io", team_id=team.id))
+        setup.commit()
+    return Session(engine)
+
+
+def _runtime_statement(name: str):
+    text = CHAINS[name].format(M="VocabularyUser", T="VocabularyTeam")
+    return eval(
+        text, {"select": select, "VocabularyUser": VocabularyUser, "VocabularyTeam": VocabularyTeam}
+    )
+
+
+@pytest.mark.parametrize("name", CHAINS)
+def test_first_is_a_model_row001(name, session):
+    with session:
+        found = session.exec(_runtime_statement(name)).first()
+        assert isinstance(found, VocabularyUser)
+        with pytest.raises(TypeError, match="not subscriptable"):
+            found[0]
+    body = """
+        def f(session: Session):
+            return session.exec(STATEMENT).first()[0]
+        """
+    assert _lint(name, body, "ROW001") == ["ROW001"]
+
+
+@pytest.mark.parametrize("name", CHAINS)
+def test_returned_after_commit_detach002(name, session):
+    with session:
+        found = session.exec(_runtime_statement(name)).first()
+        session.commit()
+    with pytest.raises(DetachedInstanceError):
+        assert found.email
+    body = """
+        def f(engine):
+            with Session(engine) as session:
+                plain = session.exec(STATEMENT).first()
+                session.commit()
+                return plain
+        """
+    assert _lint(name, body, "DETACH002") == ["DETACH002"]
+
+
+@pytest.mark.parametrize("name", CHAINS)
+def test_read_after_close_scope001(name, session):
+    with session:
+        found = session.exec(_runtime_statement(name)).first()
+        session.commit()
+    with pytest.raises(DetachedInstanceError):
+        assert found.email
+    body = """
+        def f(engine):
+            with Session(engine) as session:
+                plain = session.exec(STATEMENT).first()
+                session.commit()
+            return plain.email
+        """
+    assert _lint(name, body, "SCOPE001") == ["SCOPE001"]
+
+
+def test_re_exported_select_by_key_get001(session):
+    with session:
+        user = session.exec(select(VocabularyUser)).one()
+        query = select(VocabularyUser).where(VocabularyUser.id == user.id)
+        assert session.exec(query).first() is session.get(VocabularyUser, user.id)
+    body = """
+        def f(session: Session, user_id: int):
+            return session.exec(select(User).where(User.id == user_id)).first()
+        """
+    assert _lint("re-exported-select", body, "GET001") == ["GET001"]
