@@ -387,14 +387,6 @@ class PlannedIndex:
     def import_target(self, importer: str, target: str) -> str:
         return self._index.import_target(importer, target)
 
-    def fingerprint_of(self, modules: Iterable[str]) -> str:
-        # A caller's diagnostics depend on files it does not import: the whole plan counts.
-        base = getattr(self._index, "fingerprint_of", None)
-        own = base(modules) if callable(base) else ""
-        return hashlib.blake2b(
-            f"{own}:{self.migration_plan.fingerprint()}".encode(), digest_size=16
-        ).hexdigest()
-
 
 # -- callers ------------------------------------------------------------------------------------
 

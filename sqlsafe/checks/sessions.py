@@ -40,8 +40,6 @@ class SessionKind:
 class SessionBinding:
     name: str
     kind: SessionKind
-    owned: bool
-    """The function created the session (with-block or assignment), rather than receiving it."""
     node: cst.CSTNode
     """The `With`, `Assign` or `Param` that bound the name."""
 
@@ -198,10 +196,6 @@ def _session_of_param(context: FileContext, param: cst.Param) -> SessionKind | N
     return None
 
 
-def _statements(body: cst.BaseSuite) -> list[cst.BaseStatement | cst.BaseSmallStatement]:
-    return list(body.body)
-
-
 def bindings(context: FileContext, function: cst.FunctionDef | None) -> dict[str, SessionBinding]:
     """Session names bound in `function` (or at module level for None), computed once."""
     node: cst.CSTNode = function if function is not None else context.module
@@ -217,7 +211,7 @@ def parameter_bindings(
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
         kind = _session_of_param(context, param)
         if kind is not None:
-            found[param.name.value] = SessionBinding(param.name.value, kind, False, param)
+            found[param.name.value] = SessionBinding(param.name.value, kind, param)
     return found
 
 
@@ -237,7 +231,7 @@ def _compute_bindings(
                     kind = session_made_by(context, item.item)
                     if kind is not None:
                         name = item.asname.name.value
-                        found[name] = SessionBinding(name, kind, True, statement)
+                        found[name] = SessionBinding(name, kind, statement)
         elif isinstance(statement, (cst.Assign, cst.AnnAssign)):
             value = statement.value
             if value is None:
@@ -254,7 +248,7 @@ def _compute_bindings(
                 continue
             for target in targets:
                 if isinstance(target, cst.Name):
-                    found[target.value] = SessionBinding(target.value, kind, True, statement)
+                    found[target.value] = SessionBinding(target.value, kind, statement)
     return found
 
 
