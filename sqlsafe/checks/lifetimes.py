@@ -1,7 +1,7 @@
 """Session blocks a function owns, and what state the ORM instances loaded from them are in.
 
 One abstract walk over a function's statements (or a module's top level), in program
-order, answers what DETACH001-003 and SCOPE001 ask (SEMANTICS.md section 1):
+order, answers what DETACH001-003 and SCOPE001 ask:
 
 * which names hold ORM instances, results or statements, and from which owned session;
 * what expires them (`commit`, `rollback`, `expire`, `expire_all`, the exit of a `begin()`
@@ -630,7 +630,7 @@ class _Walker:
         elif method == "merge" and target is not None:
             merged = self.state.values.get(target)
             if isinstance(merged, Instance) and not merged.attached:
-                # Verified to read fine afterwards (SEMANTICS.md 1.3): stop tracking it.
+                # Merged into a live session, it reads fine afterwards: stop tracking it.
                 self.forget(target)
         elif method in ("add", "add_all") and first is not None:
             added = [first] if method == "add" else _elements_of(first)
@@ -1009,7 +1009,7 @@ class Verdict:
 
 
 def verdict(context: FileContext, site: ReturnSite) -> Verdict | None:
-    """Which DETACH rule a returned instance falls under (DESIGN.md section 3), if any."""
+    """Which DETACH rule a returned instance falls under, if any."""
     instance = site.instance
     if instance is None or instance.pending:
         # Never flushed: the close leaves a transient object, which reads fine.

@@ -1,5 +1,6 @@
 """Turning a function that returns a detached instance into one that returns a dict, and
-migrating its callers with it (DESIGN.md section 4).
+migrating its callers with it, so that the program that raised `DetachedInstanceError`
+before the fix runs after it.
 
 The DETACH fix `return model_to_dict(obj)` changes what callers get, so it is planned for the
 whole run before any file is fixed: a function is *converted* only when every reference to

@@ -1,8 +1,7 @@
 """Resolving names in one file to qualified names, from its own import table.
 
-libcst's QualifiedNameProvider costs several parses' worth of time per file (LIBCST.md
-section 4); the handful of names sqlsafe cares about are found faster by reading the
-file's import statements once.
+libcst's QualifiedNameProvider costs several parses' worth of time per file; the handful of
+names sqlsafe cares about are found faster by reading the file's import statements once.
 """
 
 from __future__ import annotations
