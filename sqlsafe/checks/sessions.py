@@ -18,10 +18,10 @@ from sqlsafe.checks.names import (
     ASYNC_SESSION_CLASSES,
     ASYNC_SESSIONMAKERS,
     SESSIONMAKERS,
-    SQLALCHEMY_SESSION,
     SQLMODEL_SESSION_CLASSES,
     canonical_session_class,
 )
+from sqlsafe.index.types import SQLALCHEMY_SESSION
 
 _WRAPPERS = frozenset({"typing.Annotated", "typing_extensions.Annotated", "typing.Optional"})
 _DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends"})

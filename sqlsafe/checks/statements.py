@@ -372,11 +372,11 @@ class _ScopeBuilder:
             for alias in node.names:
                 if alias.asname is not None:
                     bound = alias.asname.name
-                    name = bound.value if isinstance(bound, cst.Name) else None
+                    imported = bound.value if isinstance(bound, cst.Name) else None
                 else:
-                    name = (dotted(alias.name) or "").split(".")[0] or None
-                if name:
-                    self.define(name, "import", None)
+                    imported = (dotted(alias.name) or "").split(".")[0] or None
+                if imported:
+                    self.define(imported, "import", None)
         elif isinstance(node, (cst.Global, cst.Nonlocal)):
             self.scope.declared.update(item.name.value for item in node.names)
         elif isinstance(node, cst.Del):
@@ -564,7 +564,7 @@ class Evaluator:
             outer = tuple(scopes[:depth])
             result: set[Fact] = set()
             for definition in definitions:
-                for fact in self._definition(definition, outer):  # type: ignore[arg-type]
+                for fact in self._definition(definition, outer):
                     result.add(_through(fact, owner, node.value, inner))
             return frozenset(result)
         return _UNKNOWN_FACTS

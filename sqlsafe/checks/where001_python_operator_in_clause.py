@@ -241,10 +241,14 @@ class PythonOperatorInClause(Rule):
             return qualname is not None and self.context.index.model(qualname) is not None
         if not isinstance(table, cst.Name):
             return False
-        for scope in (*reversed(self.context.functions), self.context.module):
+        scopes: list[cst.FunctionDef | cst.Module] = [
+            *reversed(self.context.functions),
+            self.context.module,
+        ]
+        for scope in scopes:
             found = statements.scope_of(self.context, scope)
-            definitions = found.definitions.get(table.value)
-            if definitions is None and table.value not in found.params:
+            definitions = found.definitions.get(table.value, [])
+            if not definitions and table.value not in found.params:
                 continue
             return bool(definitions) and all(
                 isinstance(definition.expression, cst.Call)

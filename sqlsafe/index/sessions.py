@@ -202,7 +202,7 @@ class SessionFinder:
         callee = self.resolver.call_name(module, call)
         member = library_member(callee)
         if member in _MAKERS:
-            made = self._sessionmaker(module, call, _MAKERS[member])  # type: ignore[index]
+            made = self._sessionmaker(module, call, _MAKERS[member])
             return None if made is None else self._make(qualname, made, "sessionmaker")
         if member in _SCOPED:
             inner = call.args[0] if call.args else keyword(call, "session_factory")
