@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from sqlsafe.checks import queries, statements
+from sqlsafe.checks import queries, scopes, statements
 from sqlsafe.checks.base import FileContext, FixPlan, ModelFacts, Replace, Rule
 from sqlsafe.checks.names import COL, dotted
 from sqlsafe.checks.queries import Shape
@@ -284,7 +284,7 @@ class SelectByPrimaryKey(Rule):
         if chain is None:
             return None
         base, filters = chain
-        library = queries.select_library(self.context, base.func)
+        library = queries.select_library(self.context, base.func, self.context.functions)
         if library not in ("sqlmodel", "sqlalchemy"):
             return None
         # A ScalarResult has no `.scalars()`.
@@ -326,11 +326,9 @@ class SelectByPrimaryKey(Rule):
             return None
         return held
 
-    def _scope(self) -> statements.Scope:
+    def _scope(self) -> scopes.Scope:
         functions = self.context.functions
-        return statements.scope_of(
-            self.context, functions[-1] if functions else self.context.module
-        )
+        return scopes.scope_of(self.context, functions[-1] if functions else self.context.module)
 
     def _query(
         self, query: cst.Call
@@ -361,7 +359,7 @@ class SelectByPrimaryKey(Rule):
 
     def _model(self, entity: cst.BaseExpression) -> ModelFacts | None:
         text = dotted(entity)
-        if text is None or not statements.resolvable_here(self.context, text):
+        if text is None or not scopes.resolvable_here(self.context, text):
             return None
         qualname = self.context.names.qualify(entity)
         return None if qualname is None else self.context.index.model(qualname)

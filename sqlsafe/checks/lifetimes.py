@@ -834,7 +834,8 @@ class _Walker:
 
     def statement_of(self, node: cst.Call) -> Result | None:
         """`select(M)` with exactly one entity; what is chained on it follows in `value`."""
-        library = queries.select_library(self.context, node.func)
+        functions = () if self.function is None else (self.function,)
+        library = queries.select_library(self.context, node.func, functions)
         if library not in ("sqlmodel", "sqlalchemy"):
             return None
         if len(node.args) != 1 or node.args[0].star or node.args[0].keyword is not None:

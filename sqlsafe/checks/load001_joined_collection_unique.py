@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import scopes, statements
 from sqlsafe.checks.base import FixPlan, Rule
 from sqlsafe.checks.sessions import kind_of, receiver_session
 from sqlsafe.checks.statements import Facts, Res, Stmt
@@ -114,7 +114,7 @@ class JoinedCollectionWithoutUnique(Rule):
             and not node.args[0].keyword
             and not node.args[0].star
             and func.value not in self.context.names.names
-            and not statements.bound_locally(self.context, func.value)
+            and not scopes.bound_locally(self.context, func.value)
         ):
             self._check(node.args[0].value, node, f"`{func.value}()`")
 

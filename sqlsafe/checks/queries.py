@@ -11,6 +11,7 @@ installed SQLModel and SQLAlchemy, on SQLite, by `tests/checks/test_queries.py`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Literal
 
@@ -18,6 +19,7 @@ import libcst as cst
 
 from sqlsafe.checks.base import FileContext
 from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, TEXT, dotted
+from sqlsafe.checks.scopes import shadowed
 
 Library = Literal["sqlmodel", "sqlalchemy", "text", "unresolved"]
 
@@ -110,10 +112,16 @@ def yields_models(method: str, library: Library, count: int | None) -> bool | No
     return library == "sqlmodel"
 
 
-def select_library(context: FileContext, func: cst.BaseExpression) -> Library | None:
+def select_library(
+    context: FileContext, func: cst.BaseExpression, functions: Sequence[cst.FunctionDef]
+) -> Library | None:
     """The library of the `select` (or `text`) that `func` names, through imports, aliases,
     project re-exports and star imports; `unresolved` for a `select` imported from anywhere
-    else; None when `func` builds no statement."""
+    else; None when `func` builds no statement, or when one of `functions` (those around the
+    call) binds its name to something else (a parameter, an assignment)."""
+    text = dotted(func)
+    if text is not None and shadowed(context, text, functions):
+        return None
     qualname = context.names.qualify(func)
     if qualname is not None:
         qualname = context.index.alias(qualname) or qualname

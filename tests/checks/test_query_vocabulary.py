@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import sqlalchemy
+from sqlalchemy.engine import Row
 from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
@@ -167,3 +169,29 @@ def test_select_by_key_get001(name, session):
         """
     expected = ["GET001"] if name == "re-exported-select" else []
     assert _lint(name, body, "GET001") == expected
+
+
+SHADOWED = """
+    import sqlalchemy
+    from sqlmodel import Session, select
+    from app.models import User
+
+    def f(session: Session, user_id: int, select=sqlalchemy.select):
+        row = session.exec(select(User).where(User.id == user_id)).first()
+        session.commit()
+        return row[0]
+
+    def g(engine, select=sqlalchemy.select):
+        with Session(engine) as session:
+            row = session.exec(select(User)).first()
+            session.commit()
+            return row
+    """
+
+
+@pytest.mark.parametrize("rule", ["ROW001", "GET001", "DETACH002", "SCOPE001"])
+def test_a_select_rebound_in_the_function_is_not_sqlmodels(rule, session):
+    with session:
+        found = session.exec(sqlalchemy.select(VocabularyUser)).first()
+        assert isinstance(found, Row) and isinstance(found[0], VocabularyUser)
+    assert codes(textwrap.dedent(SHADOWED), [rule], index=_index()) == []
