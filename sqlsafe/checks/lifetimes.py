@@ -272,6 +272,11 @@ class _Walker:
             ):
                 self.params[param.name.value] = param
 
+    @property
+    def functions(self) -> tuple[cst.FunctionDef, ...]:
+        """The scopes whose bindings may shadow a module-level name here."""
+        return () if self.function is None else (self.function,)
+
     def run(self) -> Analysis:
         body: cst.CSTNode = self.function.body if self.function is not None else self.context.module
         assert self.state is not None
@@ -806,10 +811,8 @@ class _Walker:
                 return Instance(block, statement.model, shape, node, loaded=statement.loaded)
             return replace(statement, block=block, statement=False, rows=not models)
         if method == "query" and len(args) == 1:
-            model = self.qualify(args[0])
-            if model is None or not self.is_entity(args[0], model):
-                return None
-            return Result(block, model, frozenset(), query=True)
+            model = self.entity(args[0])
+            return None if model is None else Result(block, model, frozenset(), query=True)
         return None
 
     def result_value(self, result: Result, method: str, node: cst.Call) -> Value | None:
@@ -834,32 +837,23 @@ class _Walker:
 
     def statement_of(self, node: cst.Call) -> Result | None:
         """`select(M)` with exactly one entity; what is chained on it follows in `value`."""
-        functions = () if self.function is None else (self.function,)
-        library = queries.select_library(self.context, node.func, functions)
+        library = queries.select_library(self.context, node.func, self.functions)
         if library not in ("sqlmodel", "sqlalchemy"):
             return None
         if len(node.args) != 1 or node.args[0].star or node.args[0].keyword is not None:
             return None
-        entity = node.args[0].value
-        model = self.qualify(entity)
-        if model is None or not self.is_entity(entity, model):
+        model = self.entity(node.args[0].value)
+        if model is None:
             return None
         return Result(None, model, frozenset(), statement=True, library=library)
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
         return self.context.names.qualify(node) or dotted(node)
 
-    def is_entity(self, node: cst.BaseExpression, qualname: str) -> bool:
-        if self.context.index.model(qualname) is not None:
-            return True
-        # Without the index: a class-like name, not one of its attributes (`User.id`).
-        last = qualname.rpartition(".")[2]
-        owner = qualname.rpartition(".")[0]
-        if owner and self.context.index.model(owner) is not None:
-            return False
-        return last[:1].isupper() and not (
-            isinstance(node, cst.Attribute) and node.value and _is_class_like(node.value)
-        )
+    def entity(self, node: cst.BaseExpression) -> str | None:
+        """The qualified name of the mapped class `node` names (`queries.entity`)."""
+        found = queries.entity(self.context, node, self.functions)
+        return None if found is None else found.qualname
 
     def looks_like_class(self, func: cst.BaseExpression, qualname: str) -> bool:
         return self.context.index.model(qualname) is not None or _is_class_like(func)

@@ -12,6 +12,7 @@ installed SQLModel and SQLAlchemy, on SQLite, by `tests/checks/test_queries.py`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
@@ -69,6 +70,17 @@ RESULT_ONLY_METHODS = frozenset(
 )
 # Session methods that run a statement.
 SESSION_METHODS = frozenset({"exec", "execute", "scalars", "scalar"})
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A mapped class given as a `select` argument."""
+
+    text: str
+    """As written in the `select(...)` call, e.g. `User` or `models.User`."""
+    qualname: str | None
+    label: str
+    """The key a Row gives it: the class name."""
 
 
 class Shape(Enum):
@@ -159,3 +171,43 @@ def star_libraries(context: FileContext) -> frozenset[str]:
         return frozenset(found)
 
     return context.memo("queries.stars", context.module, compute)
+
+
+def entity(
+    context: FileContext, node: cst.BaseExpression, functions: Sequence[cst.FunctionDef]
+) -> Entity | None:
+    """The mapped class `node` names, if it names one.
+
+    The project index decides when it knows the class. Without it, a capitalised name
+    (`User`, `models.User`, not `User.id`, not a constant like `USER`) that is imported or
+    is a class defined at the top of this module counts as a mapped class: it is what a
+    one-argument `select` of a class looks like, and the rules only use it together with
+    the statement's other facts.
+    """
+    text = dotted(node)
+    if text is None:
+        return None
+    if shadowed(context, text, functions):
+        return None
+    qualname = context.names.qualify(node)
+    if qualname is None:
+        return None
+    label = text.rpartition(".")[2]
+    if context.index.model(qualname) is not None:
+        return Entity(text, qualname, label)
+    if qualname.startswith(("sqlmodel.", "sqlalchemy.")):
+        return None
+    if not label[:1].isupper() or label.isupper():
+        return None
+    # A name defined in this module must be a class, not `UserTable = Table(...)`.
+    local = "." not in text and qualname == f"{context.module_name}.{text}"
+    if local and not _defines_class(context.module, text):
+        return None
+    return Entity(text, qualname, label)
+
+
+def _defines_class(module: cst.Module, name: str) -> bool:
+    return any(
+        isinstance(statement, cst.ClassDef) and statement.name.value == name
+        for statement in module.body
+    )

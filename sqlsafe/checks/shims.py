@@ -30,7 +30,7 @@ from typing import Literal
 
 import libcst as cst
 
-from sqlsafe.checks import scopes, statements
+from sqlsafe.checks import queries, scopes, statements
 from sqlsafe.checks.base import FileContext, Replace
 from sqlsafe.checks.layout import has_multiline_string, indent_of, statements_code
 from sqlsafe.traversal import children
@@ -62,7 +62,7 @@ class Subject:
     """The variable a guard tests, and what the query it holds returns."""
 
     name: str
-    entity: statements.Entity
+    entity: queries.Entity
     shape: Literal["model", "row"]
     nullable: bool
 

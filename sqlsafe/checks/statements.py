@@ -31,9 +31,8 @@ import libcst as cst
 
 from sqlsafe.checks import queries
 from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace
-from sqlsafe.checks.names import dotted
-from sqlsafe.checks.queries import Library, Shape
-from sqlsafe.checks.scopes import Definition, Use, resolvable_here, scope_of, shadowed
+from sqlsafe.checks.queries import Entity, Library, Shape
+from sqlsafe.checks.scopes import Definition, Use, resolvable_here, scope_of
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability
 
@@ -45,17 +44,6 @@ LIST_METHODS = queries.terminals({Shape.LIST}, column=False)
 RESULT_TRIGGERS = ("exec", "scalar")
 # Everything a Row has besides its keys (`sqlalchemy.engine.Row`, SQLAlchemy 1.4-2.1).
 ROW_PUBLIC_API = frozenset({"count", "index", "t", "tuple"})
-
-
-@dataclass(frozen=True)
-class Entity:
-    """A mapped class given as a `select` argument."""
-
-    text: str
-    """As written in the `select(...)` call, e.g. `User` or `models.User`."""
-    qualname: str | None
-    label: str
-    """The key a Row gives it: the class name."""
 
 
 @dataclass(frozen=True)
@@ -320,44 +308,12 @@ class Evaluator:
             values = [e.value for e in elements if not isinstance(e, cst.StarredElement)]
             if len(values) != len(elements):
                 return Stmt(library, None, None, node)
-            first = self.entity(values[0], scopes) if values else None
+            first = queries.entity(self.context, values[0], scopes) if values else None
             return Stmt(library, len(values), first, node)
         if any(arg.star or arg.keyword is not None for arg in args):
             return Stmt(library, None, None, node)
-        first = self.entity(args[0].value, scopes) if args else None
+        first = queries.entity(self.context, args[0].value, scopes) if args else None
         return Stmt(library, len(args), first, node)
-
-    def entity(
-        self, node: cst.BaseExpression, scopes: tuple[cst.FunctionDef, ...]
-    ) -> Entity | None:
-        """The mapped class `node` names, if it names one.
-
-        The project index decides when it knows the class. Without it, a capitalised name
-        (`User`, `models.User`, not `User.id`, not a constant like `USER`) that is imported or
-        is a class defined at the top of this module counts as a mapped class: it is what a
-        one-argument `select` of a class looks like, and the rules only use it together with
-        the statement's other facts.
-        """
-        text = dotted(node)
-        if text is None:
-            return None
-        if shadowed(self.context, text, scopes):
-            return None
-        qualname = self.context.names.qualify(node)
-        if qualname is None:
-            return None
-        label = text.rpartition(".")[2]
-        if self.context.index.model(qualname) is not None:
-            return Entity(text, qualname, label)
-        if qualname.startswith(("sqlmodel.", "sqlalchemy.")):
-            return None
-        if not label[:1].isupper() or label.isupper():
-            return None
-        # A name defined in this module must be a class, not `UserTable = Table(...)`.
-        local = "." not in text and qualname == f"{self.context.module_name}.{text}"
-        if local and not _defines_class(self.context.module, text):
-            return None
-        return Entity(text, qualname, label)
 
     # subscripts
 
@@ -374,13 +330,6 @@ class Evaluator:
             else:
                 result.add(Item(fact.res, fact.scalar, "index"))
         return frozenset(result)
-
-
-def _defines_class(module: cst.Module, name: str) -> bool:
-    return any(
-        isinstance(statement, cst.ClassDef) and statement.name.value == name
-        for statement in module.body
-    )
 
 
 def _through(fact: Fact, scope: cst.CSTNode, name: str, inner: Definition | None) -> Fact:
