@@ -115,38 +115,35 @@ def test_first_is_a_model_row001(name, session):
     assert _lint(name, body, "ROW001") == ["ROW001"]
 
 
-@pytest.mark.parametrize("name", CHAINS)
-def test_returned_after_commit_detach002(name, session):
-    with session:
-        found = session.exec(_runtime_statement(name)).first()
-        session.commit()
-    with pytest.raises(DetachedInstanceError):
-        assert found.email
-    body = """
+# The instance leaves the block after a commit: returned from inside it (DETACH002) or read
+# after it (SCOPE001).
+DETACHED = {
+    "DETACH002": """
         def f(engine):
             with Session(engine) as session:
                 plain = session.exec(STATEMENT).first()
                 session.commit()
                 return plain
-        """
-    assert _lint(name, body, "DETACH002") == ["DETACH002"]
-
-
-@pytest.mark.parametrize("name", CHAINS)
-def test_read_after_close_scope001(name, session):
-    with session:
-        found = session.exec(_runtime_statement(name)).first()
-        session.commit()
-    with pytest.raises(DetachedInstanceError):
-        assert found.email
-    body = """
+        """,
+    "SCOPE001": """
         def f(engine):
             with Session(engine) as session:
                 plain = session.exec(STATEMENT).first()
                 session.commit()
             return plain.email
-        """
-    assert _lint(name, body, "SCOPE001") == ["SCOPE001"]
+        """,
+}
+
+
+@pytest.mark.parametrize("rule", DETACHED)
+@pytest.mark.parametrize("name", CHAINS)
+def test_committed_then_closed_is_detached(name, rule, session):
+    with session:
+        found = session.exec(_runtime_statement(name)).first()
+        session.commit()
+    with pytest.raises(DetachedInstanceError):
+        assert found.email
+    assert _lint(name, DETACHED[rule], rule) == [rule]
 
 
 @pytest.mark.parametrize("name", CHAINS)
