@@ -92,10 +92,6 @@ def is_excluded(path: Path, settings: Settings, is_dir: bool = False) -> bool:
     return _patterns(settings.exclude + settings.extend_exclude).matches_itself(relative)
 
 
-def is_included(path: Path, settings: Settings) -> bool:
-    return _patterns(settings.include + settings.extend_include).match(path.name)
-
-
 def _excluded_by_ancestor(path: Path, settings: Settings, is_dir: bool = False) -> bool:
     """For `--force-exclude`: is the path or one of its folders excluded?"""
     if is_excluded(path, settings, is_dir):

@@ -1,6 +1,6 @@
 """Which files are worth parsing: cheap substring tests on the text, before libcst sees it.
 
-Parsing is most of what a run costs (LIBCST.md section 4), and most files of a project never
+Parsing is most of what a run costs, and most files of a project never
 touch the ORM. Two tests, both promises that parsing could not find anything otherwise:
 
 * the file mentions SQLAlchemy, SQLModel or Alembic (whose `op.get_bind()` is a SQLAlchemy

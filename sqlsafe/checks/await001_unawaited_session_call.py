@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import scopes
 from sqlsafe.checks.base import FileContext, FixPlan, Index, Insert, Replace, Rule
 from sqlsafe.checks.sessions import (
     is_async_session,
@@ -449,7 +449,7 @@ class UnawaitedSessionCall(Rule):
         if not isinstance(node, cst.Name) or depth > 3:
             return False
         function = self.context.functions[-1] if self.context.functions else self.context.module
-        definitions = statements.scope_of(self.context, function).definitions.get(node.value)
+        definitions = scopes.scope_of(self.context, function).definitions.get(node.value, [])
         return bool(definitions) and all(
             definition.kind == "value"
             and definition.expression is not None

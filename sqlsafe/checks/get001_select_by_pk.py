@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import queries, scopes, statements
 from sqlsafe.checks.base import FileContext, FixPlan, ModelFacts, Replace, Rule
-from sqlsafe.checks.names import COL, SQLALCHEMY_SELECT, SQLMODEL_SELECT, dotted
+from sqlsafe.checks.names import COL, dotted
+from sqlsafe.checks.queries import Shape
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -19,9 +20,16 @@ GET_ONE_VERSION = (2, 0, 22)
 GET_VERSION = (1, 4)
 
 FILTERS = frozenset({"where", "filter", "filter_by"})
-# Terminal method -> the Session method that does the same by primary key.
-ON_MODELS = {"first": "get", "one_or_none": "get", "one": "get_one"}
-ON_ROWS = {"scalar_one_or_none": "get", "scalar": "get", "scalar_one": "get_one"}
+# Terminal method -> the Session method that does the same by primary key, for the terminals
+# that give the model itself on a ScalarResult (ON_MODELS) and on a Result of Rows (ON_ROWS).
+ON_MODELS, ON_ROWS = (
+    {
+        name: "get_one" if shape is Shape.ONE else "get"
+        for name, (shape, column) in queries.TERMINALS.items()
+        if shape is not Shape.LIST and column == takes_column
+    }
+    for takes_column in (False, True)
+)
 
 
 @dataclass(frozen=True)
@@ -276,12 +284,11 @@ class SelectByPrimaryKey(Rule):
         if chain is None:
             return None
         base, filters = chain
-        library = self._select_library(base)
-        if library is None:
+        library = queries.select_library(self.context, base.func, self.context.functions)
+        if library not in ("sqlmodel", "sqlalchemy"):
             return None
-        # SQLModel's `exec` of its own one-entity select yields models (a ScalarResult, which
-        # has no `.scalars()`); every other way to run a select yields Rows.
-        scalar_result = producer == "scalars" or (producer == "exec" and library == "sqlmodel")
+        # A ScalarResult has no `.scalars()`.
+        scalar_result = queries.yields_models(producer, library, 1)
         if through_scalars and scalar_result:
             return None
         if producer == "scalar":
@@ -319,11 +326,9 @@ class SelectByPrimaryKey(Rule):
             return None
         return held
 
-    def _scope(self) -> statements.Scope:
+    def _scope(self) -> scopes.Scope:
         functions = self.context.functions
-        return statements.scope_of(
-            self.context, functions[-1] if functions else self.context.module
-        )
+        return scopes.scope_of(self.context, functions[-1] if functions else self.context.module)
 
     def _query(
         self, query: cst.Call
@@ -352,19 +357,9 @@ class SelectByPrimaryKey(Rule):
 
     # -- the statement ----------------------------------------------------------------------
 
-    def _select_library(self, call: cst.Call) -> str | None:
-        qualname = self.context.names.qualify(call.func)
-        if qualname is not None:
-            qualname = self.context.index.alias(qualname) or qualname
-        if qualname in SQLMODEL_SELECT:
-            return "sqlmodel"
-        if qualname in SQLALCHEMY_SELECT:
-            return "sqlalchemy"
-        return None
-
     def _model(self, entity: cst.BaseExpression) -> ModelFacts | None:
         text = dotted(entity)
-        if text is None or not statements.resolvable_here(self.context, text):
+        if text is None or not scopes.resolvable_here(self.context, text):
             return None
         qualname = self.context.names.qualify(entity)
         return None if qualname is None else self.context.index.model(qualname)

@@ -1,7 +1,7 @@
 """Session blocks a function owns, and what state the ORM instances loaded from them are in.
 
 One abstract walk over a function's statements (or a module's top level), in program
-order, answers what DETACH001-003 and SCOPE001 ask (SEMANTICS.md section 1):
+order, answers what DETACH001-003 and SCOPE001 ask:
 
 * which names hold ORM instances, results or statements, and from which owned session;
 * what expires them (`commit`, `rollback`, `expire`, `expire_all`, the exit of a `begin()`
@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from enum import Enum, IntEnum
+from enum import IntEnum
 
 import libcst as cst
 
+from sqlsafe.checks import queries
 from sqlsafe.checks.base import FileContext, Index, ModelFacts
-from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, dotted
+from sqlsafe.checks.names import dotted
+from sqlsafe.checks.queries import Library, Shape
 from sqlsafe.checks.sessions import (
     SessionKind,
     is_sqlmodel_session,
@@ -40,12 +42,6 @@ class Expiry(IntEnum):
     NO = 0
     MAYBE = 1
     YES = 2
-
-
-class Shape(Enum):
-    ONE = "one"
-    OPTIONAL = "optional"
-    LIST = "list"
 
 
 @dataclass(eq=False)
@@ -112,6 +108,8 @@ class Result:
     loaded: frozenset[str]
     rows: bool = False
     """Rows wrapping the instance (`session.execute(select(M))`), not instances yet."""
+    library: Library = "sqlmodel"
+    """Whose `select` built the statement."""
     statement: bool = False
     """A statement not run yet (`select(M)`, `session.query(M)` is run by its terminals)."""
     query: bool = False
@@ -172,27 +170,6 @@ _LOADER_OPTIONS = frozenset(
 )
 _BEGIN_EXIT = "the commit at the end of the `begin()` block"
 _CONSTRUCTORS = frozenset({"model_validate", "from_orm", "parse_obj", "validate"})
-_OPTIONAL_TERMINALS = frozenset({"first", "one_or_none", "scalar", "scalar_one_or_none"})
-_ONE_TERMINALS = frozenset({"one", "scalar_one"})
-_LIST_TERMINALS = frozenset({"all", "fetchall"})
-_PASS_THROUGH = frozenset(
-    {
-        "where",
-        "filter",
-        "filter_by",
-        "order_by",
-        "limit",
-        "offset",
-        "join",
-        "outerjoin",
-        "distinct",
-        "group_by",
-        "having",
-        "execution_options",
-        "with_for_update",
-        "unique",
-    }
-)
 
 
 # What a file must spell to own a session (`session_made_by`): a session class or maker
@@ -301,6 +278,11 @@ class _Walker:
                 *parameters.kwonly_params,
             ):
                 self.params[param.name.value] = param
+
+    @property
+    def functions(self) -> tuple[cst.FunctionDef, ...]:
+        """The scopes whose bindings may shadow a module-level name here."""
+        return () if self.function is None else (self.function,)
 
     def run(self) -> Analysis:
         body: cst.CSTNode = self.function.body if self.function is not None else self.context.module
@@ -660,7 +642,7 @@ class _Walker:
         elif method == "merge" and target is not None:
             merged = self.state.values.get(target)
             if isinstance(merged, Instance) and not merged.attached:
-                # Verified to read fine afterwards (SEMANTICS.md 1.3): stop tracking it.
+                # Merged into a live session, it reads fine afterwards: stop tracking it.
                 self.forget(target)
         elif method in ("add", "add_all") and first is not None:
             added = [first] if method == "add" else _elements_of(first)
@@ -822,79 +804,63 @@ class _Walker:
             merged = self.value(args[0])
             model = merged.model if isinstance(merged, (Instance, Transient)) else None
             return Instance(block, model, Shape.ONE, node)
-        if method in ("exec", "execute", "scalars", "scalar") and args:
+        if method in queries.SESSION_METHODS and args:
             statement = self.value(args[0])
             if not isinstance(statement, Result) or not statement.statement:
                 return None
             if method == "exec" and not is_sqlmodel_session(self.context, block.kind):
                 return None
-            rows = method == "execute" or (method == "exec" and statement.rows)
-            result = replace(statement, block=block, statement=False, rows=rows)
-            if method == "scalar":
-                return Instance(block, result.model, Shape.OPTIONAL, node, loaded=result.loaded)
-            return replace(result, rows=False) if method == "scalars" else result
-        if method == "query" and len(args) == 1:
-            model = self.qualify(args[0])
-            if model is None or not self.is_entity(args[0], model):
+            models = queries.yields_models(method, statement.library, 1)
+            if models is None:
                 return None
-            return Result(block, model, frozenset(), query=True)
+            if method == "scalar":
+                shape = queries.TERMINALS[method][0]
+                return Instance(block, statement.model, shape, node, loaded=statement.loaded)
+            return replace(statement, block=block, statement=False, rows=not models)
+        if method == "query" and len(args) == 1:
+            model = self.entity(args[0])
+            return None if model is None else Result(block, model, frozenset(), query=True)
         return None
 
     def result_value(self, result: Result, method: str, node: cst.Call) -> Value | None:
-        if result.statement and not result.query:
-            if method == "options":
-                return replace(result, loaded=result.loaded | _options_of(node))
-            return result if method in _PASS_THROUGH else None
-        if method == "options" and result.query:
+        if method == "options" and (result.statement or result.query):
             return replace(result, loaded=result.loaded | _options_of(node))
-        if method in _PASS_THROUGH:
+        if result.statement:
+            return result if method in queries.STATEMENT_CHAIN else None
+        chain = queries.QUERY_CHAIN if result.query else queries.SAME_RESULT_METHODS
+        if method in chain:
             return result
         if method == "scalars" and result.rows:
             return replace(result, rows=False)
         if result.block is None:
             return None
-        if method in ("scalar_one", "scalar_one_or_none") and result.rows:
-            shape = Shape.ONE if method == "scalar_one" else Shape.OPTIONAL
-            return Instance(result.block, result.model, shape, node, loaded=result.loaded)
-        if result.rows:
-            return None
         if result.query and method == "get":
             return Instance(result.block, result.model, Shape.OPTIONAL, node, loaded=result.loaded)
-        if method in _OPTIONAL_TERMINALS:
-            return Instance(result.block, result.model, Shape.OPTIONAL, node, loaded=result.loaded)
-        if method in _ONE_TERMINALS:
-            return Instance(result.block, result.model, Shape.ONE, node, loaded=result.loaded)
-        if method in _LIST_TERMINALS:
-            return Instance(result.block, result.model, Shape.LIST, node, loaded=result.loaded)
-        return None
+        terminal = queries.TERMINALS.get(method)
+        # Of a Row only its first column, the instance, is one; the rest give Rows.
+        if terminal is None or (result.rows and not terminal[1]):
+            return None
+        return Instance(result.block, result.model, terminal[0], node, loaded=result.loaded)
 
     def statement_of(self, node: cst.Call) -> Result | None:
         """`select(M)` with exactly one entity; what is chained on it follows in `value`."""
-        select = self.context.names.qualify(node.func)
-        if select not in SQLMODEL_SELECT and select not in SQLALCHEMY_SELECT:
+        library = queries.select_library(self.context, node.func, self.functions)
+        if library not in ("sqlmodel", "sqlalchemy"):
             return None
         if len(node.args) != 1 or node.args[0].star or node.args[0].keyword is not None:
             return None
-        entity = node.args[0].value
-        model = self.qualify(entity)
-        if model is None or not self.is_entity(entity, model):
+        model = self.entity(node.args[0].value)
+        if model is None:
             return None
-        return Result(None, model, frozenset(), rows=select in SQLALCHEMY_SELECT, statement=True)
+        return Result(None, model, frozenset(), statement=True, library=library)
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
         return self.context.names.qualify(node) or dotted(node)
 
-    def is_entity(self, node: cst.BaseExpression, qualname: str) -> bool:
-        if self.context.index.model(qualname) is not None:
-            return True
-        # Without the index: a class-like name, not one of its attributes (`User.id`).
-        last = qualname.rpartition(".")[2]
-        owner = qualname.rpartition(".")[0]
-        if owner and self.context.index.model(owner) is not None:
-            return False
-        return last[:1].isupper() and not (
-            isinstance(node, cst.Attribute) and node.value and _is_class_like(node.value)
-        )
+    def entity(self, node: cst.BaseExpression) -> str | None:
+        """The qualified name of the mapped class `node` names (`queries.entity`)."""
+        found = queries.entity(self.context, node, self.functions)
+        return None if found is None else found.qualname
 
     def looks_like_class(self, func: cst.BaseExpression, qualname: str) -> bool:
         return self.context.index.model(qualname) is not None or _is_class_like(func)
@@ -1053,7 +1019,7 @@ class Verdict:
 
 
 def verdict(context: FileContext, site: ReturnSite) -> Verdict | None:
-    """Which DETACH rule a returned instance falls under (DESIGN.md section 3), if any."""
+    """Which DETACH rule a returned instance falls under, if any."""
     instance = site.instance
     if instance is None or instance.pending:
         # Never flushed: the close leaves a transient object, which reads fine.

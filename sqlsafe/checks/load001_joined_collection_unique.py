@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import queries, scopes, statements
 from sqlsafe.checks.base import FixPlan, Rule
 from sqlsafe.checks.sessions import kind_of, receiver_session
 from sqlsafe.checks.statements import Facts, Res, Stmt
@@ -114,7 +114,7 @@ class JoinedCollectionWithoutUnique(Rule):
             and not node.args[0].keyword
             and not node.args[0].star
             and func.value not in self.context.names.names
-            and not statements.bound_locally(self.context, func.value)
+            and not scopes.bound_locally(self.context, func.value)
         ):
             self._check(node.args[0].value, node, f"`{func.value}()`")
 
@@ -224,9 +224,7 @@ class JoinedCollectionWithoutUnique(Rule):
             attribute = attribute.func.value
         if not isinstance(attribute, cst.Attribute):
             return False
-        entity = statements.evaluator(self.context).entity(
-            attribute.value, tuple(self.context.functions)
-        )
+        entity = queries.entity(self.context, attribute.value, self.context.functions)
         model = self.context.index.model(entity.qualname) if entity and entity.qualname else None
         return model is not None and attribute.attr.value in model.collections
 

@@ -1,5 +1,6 @@
 """Turning a function that returns a detached instance into one that returns a dict, and
-migrating its callers with it (DESIGN.md section 4).
+migrating its callers with it, so that the program that raised `DetachedInstanceError`
+before the fix runs after it.
 
 The DETACH fix `return model_to_dict(obj)` changes what callers get, so it is planned for the
 whole run before any file is fixed: a function is *converted* only when every reference to
@@ -370,14 +371,6 @@ class PlannedIndex:
 
     def import_target(self, importer: str, target: str) -> str:
         return self._index.import_target(importer, target)
-
-    def fingerprint_of(self, modules: Iterable[str]) -> str:
-        # A caller's diagnostics depend on files it does not import: the whole plan counts.
-        base = getattr(self._index, "fingerprint_of", None)
-        own = base(modules) if callable(base) else ""
-        return hashlib.blake2b(
-            f"{own}:{self.migration_plan.fingerprint()}".encode(), digest_size=16
-        ).hexdigest()
 
 
 # -- callers ------------------------------------------------------------------------------------

@@ -1,8 +1,7 @@
 """Resolving names in one file to qualified names, from its own import table.
 
-libcst's QualifiedNameProvider costs several parses' worth of time per file (LIBCST.md
-section 4); the handful of names sqlsafe cares about are found faster by reading the
-file's import statements once.
+libcst's QualifiedNameProvider costs several parses' worth of time per file; the handful of
+names sqlsafe cares about are found faster by reading the file's import statements once.
 """
 
 from __future__ import annotations
@@ -14,6 +13,12 @@ from pathlib import Path
 import libcst as cst
 
 from sqlsafe.checks.project import Index
+from sqlsafe.index.types import (
+    SQLALCHEMY_ASYNC_SESSION,
+    SQLALCHEMY_SESSION,
+    SQLMODEL_ASYNC_SESSION,
+    SQLMODEL_SESSION,
+)
 
 # The public spellings and the defining modules of the names the rules reason about.
 SQLMODEL_SELECT = frozenset(
@@ -37,10 +42,6 @@ TEXT = frozenset(
 )
 # SQLModel's typing helper: `col(Model.field)` is `Model.field`.
 COL = frozenset({"sqlmodel.col", "sqlmodel.sql.expression.col"})
-SQLMODEL_SESSION = "sqlmodel.orm.session.Session"
-SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session.AsyncSession"
-SQLALCHEMY_SESSION = "sqlalchemy.orm.session.Session"
-SQLALCHEMY_ASYNC_SESSION = "sqlalchemy.ext.asyncio.session.AsyncSession"
 _SESSION_SPELLINGS = {
     "sqlmodel.Session": SQLMODEL_SESSION,
     "sqlmodel.orm.session.Session": SQLMODEL_SESSION,
@@ -51,7 +52,6 @@ _SESSION_SPELLINGS = {
     "sqlalchemy.ext.asyncio.AsyncSession": SQLALCHEMY_ASYNC_SESSION,
     "sqlalchemy.ext.asyncio.session.AsyncSession": SQLALCHEMY_ASYNC_SESSION,
 }
-SESSION_CLASSES = frozenset(_SESSION_SPELLINGS.values())
 ASYNC_SESSION_CLASSES = frozenset({SQLMODEL_ASYNC_SESSION, SQLALCHEMY_ASYNC_SESSION})
 SQLMODEL_SESSION_CLASSES = frozenset({SQLMODEL_SESSION, SQLMODEL_ASYNC_SESSION})
 SESSIONMAKERS = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import shims, statements
+from sqlsafe.checks import queries, shims, statements
 from sqlsafe.checks.base import FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -116,7 +116,7 @@ class RowAccessorOnModel(Rule):
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
-        if method not in statements.RESULT_ONLY_METHODS:
+        if method not in queries.RESULT_ONLY_METHODS:
             return
         results = statements.scalar_result(statements.facts(self.context, func.value))
         if results is None or shims.unreachable(self.context, node):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import shims, statements
+from sqlsafe.checks import queries, shims, statements
 from sqlsafe.checks.base import FixPlan, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -91,7 +91,7 @@ class RowAsModel(Rule):
             self._fix(verdict),
         )
 
-    def _field(self, entity: statements.Entity, attr: str) -> str:
+    def _field(self, entity: queries.Entity, attr: str) -> str:
         facts = self.context.index.model(entity.qualname) if entity.qualname else None
         if facts is not None and (attr in facts.columns or attr in facts.relationships):
             return f" (`{attr}` is a field of `{entity.label}`)"

@@ -19,10 +19,10 @@ from sqlsafe.checks.names import (
     ASYNC_SESSION_CLASSES,
     ASYNC_SESSIONMAKERS,
     SESSIONMAKERS,
-    SQLALCHEMY_SESSION,
     SQLMODEL_SESSION_CLASSES,
     canonical_session_class,
 )
+from sqlsafe.index.types import SQLALCHEMY_SESSION
 
 _WRAPPERS = frozenset({"typing.Annotated", "typing_extensions.Annotated", "typing.Optional"})
 _DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends"})
@@ -41,8 +41,6 @@ class SessionKind:
 class SessionBinding:
     name: str
     kind: SessionKind
-    owned: bool
-    """The function created the session (with-block or assignment), rather than receiving it."""
     node: cst.CSTNode
     """The `With`, `Assign` or `Param` that bound the name."""
 
@@ -214,7 +212,7 @@ def parameter_bindings(
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
         kind = _session_of_param(context, param)
         if kind is not None:
-            found[param.name.value] = SessionBinding(param.name.value, kind, False, param)
+            found[param.name.value] = SessionBinding(param.name.value, kind, param)
     return found
 
 
@@ -231,7 +229,7 @@ def _compute_bindings(
                     kind = session_made_by(context, item.item)
                     if kind is not None:
                         name = item.asname.name.value
-                        found[name] = SessionBinding(name, kind, True, statement)
+                        found[name] = SessionBinding(name, kind, statement)
         elif isinstance(statement, (cst.Assign, cst.AnnAssign)):
             value = statement.value
             if value is None:
@@ -248,7 +246,7 @@ def _compute_bindings(
                 continue
             for target in targets:
                 if isinstance(target, cst.Name):
-                    found[target.value] = SessionBinding(target.value, kind, True, statement)
+                    found[target.value] = SessionBinding(target.value, kind, statement)
     return found
 
 

@@ -30,7 +30,7 @@ from typing import Literal
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import queries, scopes, statements
 from sqlsafe.checks.base import FileContext, Replace
 from sqlsafe.checks.layout import has_multiline_string, indent_of, statements_code
 from sqlsafe.traversal import children
@@ -62,7 +62,7 @@ class Subject:
     """The variable a guard tests, and what the query it holds returns."""
 
     name: str
-    entity: statements.Entity
+    entity: queries.Entity
     shape: Literal["model", "row"]
     nullable: bool
 
@@ -259,7 +259,7 @@ def _builtin(context: FileContext, name: str) -> bool:
     if name in context.names.names:
         return False
     for function in context.functions:
-        scope = statements.scope_of(context, function)
+        scope = scopes.scope_of(context, function)
         if name in scope.params or name in scope.definitions:
             return False
     return True

@@ -6,7 +6,7 @@ from typing import Literal
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import scopes
 from sqlsafe.checks.base import FixPlan, Insert, Rule
 from sqlsafe.checks.connections import is_connection
 from sqlsafe.checks.names import TEXT
@@ -137,14 +137,14 @@ class TextualSqlWithoutText(Rule):
     def _variable(self, name: cst.Name) -> Built | None:
         """A local variable (or module constant) whose every assignment is a string."""
         owner = self.context.functions[-1] if self.context.functions else self.context.module
-        scope = statements.scope_of(self.context, owner)
+        scope = scopes.scope_of(self.context, owner)
         if name.value in scope.params or name.value in scope.declared:
             return None
         definitions = scope.reaching(name.value, name)
         if not definitions and owner is not self.context.module:
-            if statements.bound_locally(self.context, name.value):
+            if scopes.bound_locally(self.context, name.value):
                 return None
-            definitions = statements.scope_of(self.context, self.context.module).definitions.get(
+            definitions = scopes.scope_of(self.context, self.context.module).definitions.get(
                 name.value, []
             )
         kinds = {
@@ -159,10 +159,10 @@ class TextualSqlWithoutText(Rule):
         imports: tuple[tuple[str, str], ...] = ()
         bound = self.context.names.names.get("text")
         if bound is None:
-            if statements.bound_locally(self.context, "text"):
+            if scopes.bound_locally(self.context, "text"):
                 return None
             imports = (("sqlalchemy", "text"),)
-        elif bound not in TEXT or statements.bound_locally(self.context, "text"):
+        elif bound not in TEXT or scopes.bound_locally(self.context, "text"):
             return None
         return FixPlan(
             changes=(Insert(statement, "text("), Insert(statement, ")", before=False)),

@@ -1,10 +1,8 @@
 """What a query expression evaluates to: a statement, a result, or a value taken from a result.
 
-Whether `.first()` gives a model instance or a Row depends on two things only (SEMANTICS.md
-section 2.1): `exec` versus `execute`/`scalars`/`scalar`, and `sqlmodel.select` with exactly
-one argument versus every other statement. This module follows an expression back to where
-the statement was built, through method chains and local variables, and answers with a set
-of *facts*, one for each way the value may have been produced:
+Whether `.first()` gives a model instance or a Row is `queries.yields_models`. This module
+follows an expression back to where the statement was built, through method chains and local
+variables, and answers with a set of *facts*, one for each way the value may have been produced:
 
 - `Stmt`: a statement built by a known `select`/`text` here, with its argument count and,
   when the first argument is a mapped class, that `Entity`;
@@ -26,82 +24,26 @@ Rules ask `facts(context, expr)` during their `visit_*` call (the scope is taken
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 import libcst as cst
 
+from sqlsafe.checks import queries
 from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace
-from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, TEXT, dotted
+from sqlsafe.checks.queries import Entity, Library, Shape
+from sqlsafe.checks.scopes import Definition, Use, resolvable_here, scope_of
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability
-from sqlsafe.traversal import children
 
-Library = Literal["sqlmodel", "sqlalchemy", "text", "unresolved"]
-
-# Generative methods of Select that keep sqlmodel's SelectOfScalar a SelectOfScalar (checked
-# against sqlmodel 0.0.50 in tests/checks/test_statements.py). `add_columns`,
-# `with_only_columns` and `reduce_columns` are left out on purpose: they keep the class but
-# change the columns, a different bug from the one these rules describe.
-STATEMENT_CHAIN = frozenset(
-    {
-        "where",
-        "filter",
-        "filter_by",
-        "join",
-        "outerjoin",
-        "join_from",
-        "outerjoin_from",
-        "order_by",
-        "group_by",
-        "having",
-        "limit",
-        "offset",
-        "fetch",
-        "slice",
-        "options",
-        "execution_options",
-        "distinct",
-        "select_from",
-        "with_for_update",
-        "correlate",
-        "correlate_except",
-        "params",
-        "prefix_with",
-        "suffix_with",
-        "with_hint",
-        "with_statement_hint",
-        "set_label_style",
-    }
-)
-TEXT_CHAIN = frozenset({"bindparams", "columns", "execution_options"})
-# Methods whose result is one value of the result they are called on.
-FIRST_METHODS = frozenset({"first", "one", "one_or_none"})
-SCALAR_METHODS = frozenset({"scalar", "scalar_one", "scalar_one_or_none"})
-LIST_METHODS = frozenset({"all", "fetchall", "fetchmany"})
-SAME_RESULT_METHODS = frozenset({"unique", "yield_per"})
-SESSION_METHODS = frozenset({"exec", "execute", "scalars", "scalar"})
+FIRST_METHODS = queries.terminals({Shape.ONE, Shape.OPTIONAL}, column=False)
+SCALAR_METHODS = queries.terminals({Shape.ONE, Shape.OPTIONAL}, column=True)
+LIST_METHODS = queries.terminals({Shape.LIST}, column=False)
 # What a file must spell for a statement to run through a session (SESSION_METHODS): the
 # textual promise of the rules about results (`Rule.triggers`).
 RESULT_TRIGGERS = ("exec", "scalar")
 # Everything a Row has besides its keys (`sqlalchemy.engine.Row`, SQLAlchemy 1.4-2.1).
 ROW_PUBLIC_API = frozenset({"count", "index", "t", "tuple"})
-# What a ScalarResult lacks that a Result has (checked in tests/checks/test_statements.py).
-RESULT_ONLY_METHODS = frozenset(
-    {"scalars", "fetchone", "scalar", "scalar_one", "scalar_one_or_none", "mappings"}
-)
-
-
-@dataclass(frozen=True)
-class Entity:
-    """A mapped class given as a `select` argument."""
-
-    text: str
-    """As written in the `select(...)` call, e.g. `User` or `models.User`."""
-    qualname: str | None
-    label: str
-    """The key a Row gives it: the class name."""
 
 
 @dataclass(frozen=True)
@@ -182,36 +124,6 @@ Facts = frozenset[Fact]
 _UNKNOWN_FACTS: Facts = frozenset({UNKNOWN})
 
 
-# --- scopes: definitions and uses of local names --------------------------------------------
-
-
-@dataclass(frozen=True)
-class Site:
-    seq: int
-    """Evaluation order within the scope."""
-    path: tuple[int, ...]
-    """The blocks (suites) that contain it, outermost first."""
-    loops: frozenset[int]
-
-
-@dataclass(frozen=True)
-class Definition:
-    name: str
-    kind: Literal["value", "iter", "import", "unknown"]
-    expression: cst.BaseExpression | None
-    site: Site
-    kills: bool
-    """Runs unconditionally in its block (an assignment, not a walrus or a match capture)."""
-
-
-@dataclass(frozen=True)
-class Use:
-    node: cst.Name
-    site: Site
-    parent: cst.CSTNode | None
-    grandparent: cst.CSTNode | None
-
-
 @dataclass(frozen=True)
 class Binding:
     """A local variable a value passed through: `scope` is a FunctionDef or the Module."""
@@ -223,305 +135,6 @@ class Binding:
     """Set for a comprehension or lambda variable, whose uses are kept per definition."""
 
 
-@dataclass
-class Scope:
-    node: cst.CSTNode
-    definitions: dict[str, list[Definition]] = field(default_factory=dict)
-    uses: dict[cst.Name, Use] = field(default_factory=dict)
-    uses_by_name: dict[str, list[Use]] = field(default_factory=dict)
-    inner: dict[cst.Name, Definition] = field(default_factory=dict)
-    """Uses bound by a comprehension or lambda inside this scope."""
-    inner_uses: dict[Definition, list[Use]] = field(default_factory=dict)
-    params: frozenset[str] = frozenset()
-    declared: set[str] = field(default_factory=set)
-    """`global` / `nonlocal` names."""
-
-    def reaching(self, name: str, use: Cst) -> list[Definition]:
-        """Definitions of `name` that may reach `use` (all of them when `use` is unknown)."""
-        definitions = self.definitions.get(name, [])
-        site = self.uses.get(use) if isinstance(use, cst.Name) else None
-        if site is None:
-            return definitions
-        at = site.site
-        before = [d for d in definitions if d.site.seq < at.seq]
-        killer = next(
-            (d for d in reversed(before) if d.kills and d.site.path == at.path[: len(d.site.path)]),
-            None,
-        )
-        if killer is not None:
-            before = [d for d in before if d.site.seq >= killer.site.seq]
-        # Later definitions reach a use through the back edge of a loop around both, unless
-        # the killer runs inside that loop too.
-        later = [
-            d
-            for d in definitions
-            if d.site.seq > at.seq
-            and any(
-                loop in d.site.loops and (killer is None or loop not in killer.site.loops)
-                for loop in at.loops
-            )
-        ]
-        return before + later
-
-
-Cst = cst.CSTNode
-
-
-class _ScopeBuilder:
-    """One walk over a scope's own code (not nested functions or classes)."""
-
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
-        self.seq = 0
-        self.path: list[int] = []
-        self.loops: list[int] = []
-        self.env: list[dict[str, Definition]] = []
-
-    def site(self, path: Iterable[int] | None = None, loops: Iterable[int] | None = None) -> Site:
-        self.seq += 1
-        return Site(
-            self.seq,
-            tuple(self.path if path is None else path),
-            frozenset(self.loops if loops is None else loops),
-        )
-
-    def define(
-        self,
-        name: str,
-        kind: Literal["value", "iter", "import", "unknown"],
-        expression: cst.BaseExpression | None,
-        kills: bool = True,
-        site: Site | None = None,
-    ) -> None:
-        definition = Definition(name, kind, expression, site or self.site(), kills)
-        self.scope.definitions.setdefault(name, []).append(definition)
-
-    def bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name):
-            self.define(target.value, "value" if value is not None else "unknown", value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.bind_target(element.value, None)
-        elif isinstance(target, cst.StarredElement):
-            self.bind_target(target.value, None)
-        else:
-            self.expression(target, None, None)
-
-    def names_in(self, node: Cst) -> Iterator[str]:
-        if isinstance(node, cst.Name):
-            yield node.value
-        for child in children(node):
-            yield from self.names_in(child)
-
-    # statements
-
-    def block(self, suite: Cst) -> None:
-        self.path.append(id(suite))
-        for statement in getattr(suite, "body", ()):
-            self.statement(statement)
-        self.path.pop()
-
-    def statement(self, node: Cst) -> None:
-        if isinstance(node, cst.SimpleStatementLine):
-            for small in node.body:
-                self.small(small)
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            self.define(node.name.value, "unknown", None)
-        elif isinstance(node, cst.If):
-            self.expression(node.test, node, None)
-            self.block(node.body)
-            if node.orelse is not None:
-                if isinstance(node.orelse, cst.If):
-                    self.path.append(id(node.orelse))
-                    self.statement(node.orelse)
-                    self.path.pop()
-                else:
-                    self.block(node.orelse.body)
-        elif isinstance(node, cst.For):
-            self.expression(node.iter, node, None)
-            self.loops.append(id(node))
-            body_path = [*self.path, id(node.body)]
-            if isinstance(node.target, cst.Name) and node.asynchronous is None:
-                self.define(
-                    node.target.value,
-                    "iter",
-                    node.iter,
-                    site=self.site(path=body_path),
-                )
-            else:
-                for name in self.names_in(node.target):
-                    self.define(name, "unknown", None, site=self.site(path=body_path))
-            self.block(node.body)
-            self.loops.pop()
-            if node.orelse is not None:
-                self.block(node.orelse.body)
-        elif isinstance(node, cst.While):
-            self.loops.append(id(node))
-            self.expression(node.test, node, None)
-            self.block(node.body)
-            self.loops.pop()
-            if node.orelse is not None:
-                self.block(node.orelse.body)
-        elif isinstance(node, (cst.Try, cst.TryStar)):
-            self.block(node.body)
-            for handler in node.handlers:
-                if handler.type is not None:
-                    self.expression(handler.type, handler, None)
-                self.path.append(id(handler.body))
-                if handler.name is not None:
-                    for name in self.names_in(handler.name.name):
-                        self.define(name, "unknown", None)
-                for statement in getattr(handler.body, "body", ()):
-                    self.statement(statement)
-                self.path.pop()
-            if node.orelse is not None:
-                self.block(node.orelse.body)
-            if node.finalbody is not None:
-                self.block(node.finalbody.body)
-        elif isinstance(node, cst.With):
-            for item in node.items:
-                self.expression(item.item, item, node)
-                if item.asname is not None:
-                    for name in self.names_in(item.asname.name):
-                        self.define(name, "unknown", None)
-            self.block(node.body)
-        elif isinstance(node, cst.Match):
-            self.expression(node.subject, node, None)
-            for case in node.cases:
-                for name in self.names_in(case.pattern):
-                    self.define(name, "unknown", None, kills=False)
-                if case.guard is not None:
-                    self.expression(case.guard, case, None)
-                self.block(case.body)
-        else:
-            for child in children(node):
-                self.statement(child)
-
-    def small(self, node: Cst) -> None:
-        if isinstance(node, cst.Assign):
-            self.expression(node.value, node, None)
-            for target in node.targets:
-                self.bind_target(target.target, node.value)
-        elif isinstance(node, cst.AnnAssign):
-            if node.value is not None:
-                self.expression(node.value, node, None)
-                self.bind_target(node.target, node.value)
-        elif isinstance(node, cst.AugAssign):
-            self.expression(node.value, node, None)
-            self.expression(node.target, node, None)
-            for name in self.names_in(node.target) if isinstance(node.target, cst.Name) else ():
-                self.define(name, "unknown", None)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            if isinstance(node.names, cst.ImportStar):
-                return
-            for alias in node.names:
-                if alias.asname is not None:
-                    bound = alias.asname.name
-                    name = bound.value if isinstance(bound, cst.Name) else None
-                else:
-                    name = (dotted(alias.name) or "").split(".")[0] or None
-                if name:
-                    self.define(name, "import", None)
-        elif isinstance(node, (cst.Global, cst.Nonlocal)):
-            self.scope.declared.update(item.name.value for item in node.names)
-        elif isinstance(node, cst.Del):
-            for name in self.names_in(node.target):
-                self.define(name, "unknown", None)
-        else:
-            for child in children(node):
-                self.expression(child, node, None)
-
-    # expressions
-
-    def lookup(self, name: str) -> Definition | None:
-        for frame in reversed(self.env):
-            if name in frame:
-                return frame[name]
-        return None
-
-    def expression(self, node: Cst, parent: Cst | None, grandparent: Cst | None) -> None:
-        if isinstance(node, cst.Name):
-            bound = self.lookup(node.value)
-            if bound is not None:
-                self.scope.inner[node] = bound
-                inner_use = Use(node, self.site(), parent, grandparent)
-                self.scope.inner_uses.setdefault(bound, []).append(inner_use)
-                return
-            use = Use(node, self.site(), parent, grandparent)
-            self.scope.uses[node] = use
-            self.scope.uses_by_name.setdefault(node.value, []).append(use)
-        elif isinstance(node, (cst.Attribute, cst.Arg)):
-            # Neither an attribute's name nor a keyword is a variable.
-            self.expression(node.value, node, parent)
-        elif isinstance(node, cst.NamedExpr):
-            self.expression(node.value, node, parent)
-            if isinstance(node.target, cst.Name):
-                self.define(node.target.value, "value", node.value, kills=False)
-        elif isinstance(node, cst.Lambda):
-            frame: dict[str, Definition] = {}
-            for name in self.names_in(node.params):
-                frame[name] = Definition(name, "unknown", None, self.site(), True)
-            self.env.append(frame)
-            self.expression(node.body, node, parent)
-            self.env.pop()
-        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            self.comprehension(node)
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            return
-        else:
-            for child in children(node):
-                self.expression(child, node, parent)
-
-    def comprehension(
-        self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
-    ) -> None:
-        frame: dict[str, Definition] = {}
-        self.env.append(frame)
-        clause: cst.CompFor | None = node.for_in
-        first = True
-        while clause is not None:
-            if first:
-                # The first iterable is evaluated in the enclosing scope.
-                self.env.pop()
-                self.expression(clause.iter, clause, node)
-                self.env.append(frame)
-                first = False
-            else:
-                self.expression(clause.iter, clause, node)
-            if isinstance(clause.target, cst.Name) and clause.asynchronous is None:
-                frame[clause.target.value] = Definition(
-                    clause.target.value, "iter", clause.iter, self.site(), True
-                )
-            else:
-                for name in self.names_in(clause.target):
-                    frame[name] = Definition(name, "unknown", None, self.site(), True)
-            for condition in clause.ifs:
-                self.expression(condition.test, condition, clause)
-            clause = clause.inner_for_in
-        if isinstance(node, cst.DictComp):
-            self.expression(node.key, node, None)
-            self.expression(node.value, node, None)
-        else:
-            self.expression(node.elt, node, None)
-        self.env.pop()
-
-
-def scope_of(context: FileContext, node: cst.FunctionDef | cst.Module) -> Scope:
-    """Definitions and uses of the local names of a function (or of the module), once."""
-
-    def compute() -> Scope:
-        scope = Scope(node)
-        builder = _ScopeBuilder(scope)
-        if isinstance(node, cst.FunctionDef):
-            scope.params = frozenset(builder.names_in(node.params))
-            builder.block(node.body)
-        else:
-            builder.block(node)
-        return scope
-
-    return context.memo("statements.scope", node, compute)
-
-
 # --- evaluation ---------------------------------------------------------------------------
 
 
@@ -529,28 +142,13 @@ def is_relevant(context: FileContext) -> bool:
     """Can this file build a statement at all? Rules skip every other file at once."""
 
     def compute() -> bool:
-        if _star_libraries(context):
+        if queries.star_libraries(context):
             return True
         return "select" in context.names.names or any(
             value.startswith(("sqlmodel", "sqlalchemy")) for value in context.names.names.values()
         )
 
     return context.memo("statements.relevant", context.module, compute)
-
-
-def _star_libraries(context: FileContext) -> frozenset[str]:
-    def compute() -> frozenset[str]:
-        found = set()
-        for statement in context.module.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
-            for small in statement.body:
-                if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
-                    module = dotted(small.module) if small.module is not None else None
-                    found.add((module or "").split(".")[0] or "?")
-        return frozenset(found)
-
-    return context.memo("statements.stars", context.module, compute)
 
 
 class Evaluator:
@@ -624,7 +222,7 @@ class Evaluator:
             outer = tuple(scopes[:depth])
             result: set[Fact] = set()
             for definition in definitions:
-                for fact in self._definition(definition, outer):  # type: ignore[arg-type]
+                for fact in self._definition(definition, outer):
                     result.add(_through(fact, owner, node.value, inner))
             return frozenset(result)
         return _UNKNOWN_FACTS
@@ -658,7 +256,7 @@ class Evaluator:
         if any(arg.star for arg in node.args):
             return _UNKNOWN_FACTS
         if (
-            method in SESSION_METHODS
+            method in queries.SESSION_METHODS
             and len(positional) == 1
             # `result.scalars(0)` is the Result method.
             and not isinstance(positional[0].value, cst.Integer)
@@ -692,18 +290,13 @@ class Evaluator:
             if not isinstance(fact, Stmt):
                 result.add(UNKNOWN)
                 continue
-            if method == "exec":
-                scalars: bool | None = fact.count == 1 and fact.library == "sqlmodel"
-                if fact.count == 1 and fact.library == "unresolved":
-                    scalars = None
-            else:
-                scalars = method in ("scalars", "scalar")
+            scalars = queries.yields_models(method, fact.library, fact.count)
             res = Res(fact, scalars, func.value, node, origin, from_exec=method == "exec")
             result.add(Item(res, True, "scalar") if method == "scalar" else res)
         return frozenset(result)
 
     def _constructor(self, node: cst.Call, scopes: tuple[cst.FunctionDef, ...]) -> Stmt | None:
-        library = self._library(node.func)
+        library = queries.select_library(self.context, node.func, scopes)
         if library is None:
             return None
         if library == "text":
@@ -715,67 +308,12 @@ class Evaluator:
             values = [e.value for e in elements if not isinstance(e, cst.StarredElement)]
             if len(values) != len(elements):
                 return Stmt(library, None, None, node)
-            first = self.entity(values[0], scopes) if values else None
+            first = queries.entity(self.context, values[0], scopes) if values else None
             return Stmt(library, len(values), first, node)
         if any(arg.star or arg.keyword is not None for arg in args):
             return Stmt(library, None, None, node)
-        first = self.entity(args[0].value, scopes) if args else None
+        first = queries.entity(self.context, args[0].value, scopes) if args else None
         return Stmt(library, len(args), first, node)
-
-    def _library(self, func: cst.BaseExpression) -> Library | None:
-        qualname = self.context.names.qualify(func)
-        if qualname is not None:
-            aliased = self.context.index.alias(qualname)
-            qualname = aliased or qualname
-        if qualname in SQLMODEL_SELECT:
-            return "sqlmodel"
-        if qualname in SQLALCHEMY_SELECT:
-            return "sqlalchemy"
-        if qualname in TEXT:
-            return "text"
-        if not isinstance(func, cst.Name) or func.value != "select":
-            return None
-        if qualname is None:
-            stars = _star_libraries(self.context)
-            if stars == {"sqlmodel"}:
-                return "sqlmodel"
-            if stars == {"sqlalchemy"}:
-                return "sqlalchemy"
-            return "unresolved" if stars else None
-        # Imported from a module that is neither library (a project re-export, a helper).
-        return "unresolved"
-
-    def entity(
-        self, node: cst.BaseExpression, scopes: tuple[cst.FunctionDef, ...]
-    ) -> Entity | None:
-        """The mapped class `node` names, if it names one.
-
-        The project index decides when it knows the class. Without it, a capitalised name
-        (`User`, `models.User`, not `User.id`, not a constant like `USER`) that is imported or
-        is a class defined at the top of this module counts as a mapped class: it is what a
-        one-argument `select` of a class looks like, and the rules only use it together with
-        the statement's other facts.
-        """
-        text = dotted(node)
-        if text is None:
-            return None
-        if _shadowed(self.context, text, scopes):
-            return None
-        qualname = self.context.names.qualify(node)
-        if qualname is None:
-            return None
-        label = text.rpartition(".")[2]
-        if self.context.index.model(qualname) is not None:
-            return Entity(text, qualname, label)
-        if qualname.startswith(("sqlmodel.", "sqlalchemy.")):
-            return None
-        if not label[:1].isupper() or label.isupper():
-            return None
-        # A name defined in this module must be a class, not `UserTable = Table(...)`.
-        local = "." not in text and qualname == f"{self.context.module_name}.{text}"
-        if local and not _defines_class(self.context.module, text):
-            return None
-        return Entity(text, qualname, label)
 
     # subscripts
 
@@ -794,13 +332,6 @@ class Evaluator:
         return frozenset(result)
 
 
-def _defines_class(module: cst.Module, name: str) -> bool:
-    return any(
-        isinstance(statement, cst.ClassDef) and statement.name.value == name
-        for statement in module.body
-    )
-
-
 def _through(fact: Fact, scope: cst.CSTNode, name: str, inner: Definition | None) -> Fact:
     if isinstance(fact, (Res, Items, Item)):
         holds: Literal["result", "list", "item"] = (
@@ -814,7 +345,7 @@ def _through(fact: Fact, scope: cst.CSTNode, name: str, inner: Definition | None
 def _method(fact: Fact, method: str, call: cst.Call) -> Fact:
     """What calling `method` on a value described by `fact` gives."""
     if isinstance(fact, Stmt):
-        chain = TEXT_CHAIN if fact.library == "text" else STATEMENT_CHAIN
+        chain = queries.TEXT_CHAIN if fact.library == "text" else queries.STATEMENT_CHAIN
         if method == "options" and method in chain:
             return dataclasses.replace(fact, options=(*fact.options, call))
         return fact if method in chain else UNKNOWN
@@ -826,7 +357,7 @@ def _method(fact: Fact, method: str, call: cst.Call) -> Fact:
         return Item(fact, fact.scalars, method, fact.through)
     if method in LIST_METHODS:
         return Items(fact, fact.scalars, fact.through)
-    if method in SAME_RESULT_METHODS:
+    if method in queries.SAME_RESULT_METHODS:
         return fact
     if fact.scalars is False:
         if method == "scalars" and _first_column_argument(call):
@@ -1002,30 +533,6 @@ def _one_use(use: Use, entity_label: str) -> UseKind:
     ):
         return "model"
     return "escapes"
-
-
-def resolvable_here(context: FileContext, text: str) -> bool:
-    """Does the dotted name `text` mean the same thing at module level as in this scope?"""
-    if _shadowed(context, text, tuple(context.functions)):
-        return False
-    return text.partition(".")[0] in context.names.names
-
-
-def bound_locally(context: FileContext, name: str) -> bool:
-    """Is `name` bound, by anything but an import, in a function around the visited node?"""
-    return _shadowed(context, name, tuple(context.functions))
-
-
-def _shadowed(context: FileContext, text: str, scopes: tuple[cst.FunctionDef, ...]) -> bool:
-    """Is the head of a dotted name bound in a function by anything but an import?"""
-    head = text.partition(".")[0]
-    for function in scopes:
-        scope = scope_of(context, function)
-        if head in scope.params or head in scope.declared:
-            return True
-        if any(d.kind != "import" for d in scope.definitions.get(head, ())):
-            return True
-    return False
 
 
 # --- fixes the rules share --------------------------------------------------------------------

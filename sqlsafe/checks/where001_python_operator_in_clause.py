@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import scopes
 from sqlsafe.checks.base import FixPlan, Replace, Rule
 from sqlsafe.checks.names import COL, dotted
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
@@ -197,7 +197,7 @@ class PythonOperatorInClause(Rule):
 
     def _qualify(self, node: cst.BaseExpression) -> str | None:
         text = dotted(node)
-        if text is None or not statements.resolvable_here(self.context, text):
+        if text is None or not scopes.resolvable_here(self.context, text):
             return None
         return self.context.names.qualify(node)
 
@@ -241,10 +241,14 @@ class PythonOperatorInClause(Rule):
             return qualname is not None and self.context.index.model(qualname) is not None
         if not isinstance(table, cst.Name):
             return False
-        for scope in (*reversed(self.context.functions), self.context.module):
-            found = statements.scope_of(self.context, scope)
-            definitions = found.definitions.get(table.value)
-            if definitions is None and table.value not in found.params:
+        owners: list[cst.FunctionDef | cst.Module] = [
+            *reversed(self.context.functions),
+            self.context.module,
+        ]
+        for scope in owners:
+            found = scopes.scope_of(self.context, scope)
+            definitions = found.definitions.get(table.value, [])
+            if not definitions and table.value not in found.params:
                 continue
             return bool(definitions) and all(
                 isinstance(definition.expression, cst.Call)
@@ -459,10 +463,10 @@ class PythonOperatorInClause(Rule):
         """Is `local` bound by an import that has run wherever this code runs: one at the top
         of the module (not under `if TYPE_CHECKING:` or in another function), or one in an
         enclosing function?"""
-        if not statements.resolvable_here(self.context, local):
+        if not scopes.resolvable_here(self.context, local):
             return False
         for function in self.context.functions:
-            definitions = statements.scope_of(self.context, function).definitions.get(local)
+            definitions = scopes.scope_of(self.context, function).definitions.get(local)
             if definitions:
                 return all(definition.kind == "import" for definition in definitions)
         return local in self.context.memo("where001.imports", self.context.module, self._imports)
@@ -485,7 +489,7 @@ class PythonOperatorInClause(Rule):
 
     def _bound_in_function(self, name: str) -> bool:
         for function in self.context.functions:
-            scope = statements.scope_of(self.context, function)
+            scope = scopes.scope_of(self.context, function)
             if name in scope.params or name in scope.definitions:
                 return True
         return False

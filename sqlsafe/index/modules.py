@@ -1,6 +1,6 @@
 """One parsed module: its dotted name and what its top level binds.
 
-Everything here is stdlib `ast` (about ten times faster than libcst, LIBCST.md section 4);
+Everything here is stdlib `ast` (about ten times faster to parse with than libcst);
 each file is read and parsed once, and the tree is dropped after the index is built.
 """
 

@@ -20,12 +20,14 @@ from collections.abc import Sequence
 from sqlsafe.index.modules import ModuleScope
 from sqlsafe.index.resolver import Resolver, library_member, typing_member
 from sqlsafe.index.syntax import guarded, keyword, parsed_string, statements
-from sqlsafe.index.types import SessionFactory
+from sqlsafe.index.types import (
+    SQLALCHEMY_ASYNC_SESSION,
+    SQLALCHEMY_SESSION,
+    SQLMODEL_ASYNC_SESSION,
+    SQLMODEL_SESSION,
+    SessionFactory,
+)
 
-SQLMODEL_SESSION = "sqlmodel.Session"
-SQLALCHEMY_SESSION = "sqlalchemy.orm.Session"
-SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session.AsyncSession"
-SQLALCHEMY_ASYNC_SESSION = "sqlalchemy.ext.asyncio.AsyncSession"
 ASYNC_SESSIONS = frozenset({SQLMODEL_ASYNC_SESSION, SQLALCHEMY_ASYNC_SESSION})
 
 _MAKERS = {"sessionmaker": SQLALCHEMY_SESSION, "async_sessionmaker": SQLALCHEMY_ASYNC_SESSION}
@@ -200,7 +202,7 @@ class SessionFinder:
         callee = self.resolver.call_name(module, call)
         member = library_member(callee)
         if member in _MAKERS:
-            made = self._sessionmaker(module, call, _MAKERS[member])  # type: ignore[index]
+            made = self._sessionmaker(module, call, _MAKERS[member])
             return None if made is None else self._make(qualname, made, "sessionmaker")
         if member in _SCOPED:
             inner = call.args[0] if call.args else keyword(call, "session_factory")

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The defining names of the library session classes: what every spelling of one resolves to.
+SQLMODEL_SESSION = "sqlmodel.Session"
+SQLALCHEMY_SESSION = "sqlalchemy.orm.Session"
+SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session.AsyncSession"
+SQLALCHEMY_ASYNC_SESSION = "sqlalchemy.ext.asyncio.AsyncSession"
+
 
 @dataclass(frozen=True)
 class ModelInfo:

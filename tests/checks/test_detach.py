@@ -1,4 +1,4 @@
-"""DETACH001-003: which returns are reported (SEMANTICS.md 1.1-1.5), and the fixes."""
+"""DETACH001-003: which returns are reported, and the fixes."""
 
 import textwrap
 
@@ -23,7 +23,7 @@ def found(body: str) -> list[str]:
     return codes(HEADER + textwrap.dedent(body), SELECT, index=index())
 
 
-# Scenario numbers are rows of the table in SEMANTICS.md 1.1.
+# Each scenario: a program and the code reported on it; the leading numbers only order them.
 REPORTED = {
     "2-get-commit": (
         """

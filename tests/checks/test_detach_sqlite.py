@@ -1,4 +1,4 @@
-"""SEMANTICS.md 1.1 and 6 reproduced against SQLite: each program raises before the fix
+"""Detached and expired instances reproduced against SQLite: each program raises before the fix
 (`DetachedInstanceError`, or `MissingGreenlet` in async code) and prints what was meant
 after `sqlsafe fix` (with `--unsafe-fixes` where the fix is unsafe)."""
 

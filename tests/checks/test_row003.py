@@ -3,7 +3,7 @@ import textwrap
 import pytest
 from sqlalchemy.engine import Row, ScalarResult
 
-from sqlsafe.checks import statements
+from sqlsafe.checks import queries, statements
 from sqlsafe.checks.registry import meta
 from tests.checks.harness import check, codes, fix
 from tests.checks.test_row001 import FULL_HEADER, snippet
@@ -149,7 +149,7 @@ def test_unresolved_select_not_reported():
 
 def test_result_only_methods_are_missing_from_scalar_result():
     # The rule's premise, on the installed SQLAlchemy.
-    for method in statements.RESULT_ONLY_METHODS:
+    for method in queries.RESULT_ONLY_METHODS:
         assert not hasattr(ScalarResult, method), method
     for method in ("first", "one", "one_or_none", "all", "fetchall", "unique"):
         assert hasattr(ScalarResult, method)

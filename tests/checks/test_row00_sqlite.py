@@ -1,5 +1,5 @@
-"""Every ROW fix, run against SQLite: the original program fails the way SEMANTICS.md section 2
-says, and the fixed program gives the model (not a TypeError, not None).
+"""Every ROW fix, run against SQLite: the original program fails with the error its `RUNTIME`
+entry names, and the fixed program gives the model (not a TypeError, not None).
 
 Each rule's test module lists its programs in `RUNTIME` as
 `name -> (source, error of the original, value of the fixed code, unsafe)`. A program is a

@@ -1,4 +1,4 @@
-"""SCOPE001: reads after the session closed (SEMANTICS.md 1.6), and in async blocks (6)."""
+"""SCOPE001: reads after the session closed, and reads that need IO inside async blocks."""
 
 import textwrap
 
