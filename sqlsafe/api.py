@@ -34,7 +34,10 @@ def fix_text(path: str | Path, text: str, unsafe: bool = False, *, cwd: Path | N
     """`text` with every applicable fix applied (safe ones, and unsafe ones if `unsafe`)."""
     cli: dict[str, object] = {"fix": True, "unsafe-fixes": unsafe}
     outcome = _run([Path("-")], cwd, cli, text, path)
-    return outcome.stdout_code if outcome.stdout_code is not None else text
+    if outcome.stdout_code is None:
+        return text
+    # Standard input's bytes come back as read: `text` went in as UTF-8.
+    return outcome.stdout_code.decode("utf-8")
 
 
 def _run(

@@ -324,6 +324,12 @@ class CheckCommand:
         if kept:
             outcome.stderr.append(f"Run `{COMPLETE_COMMAND}` to write the rest.")
 
+    def _as_saved(self, job: Job) -> Job:
+        """The job as the index and the planner see it (see `saved_index`)."""
+        if not self.saved_index or job.text is None or not job.path.is_file():
+            return job
+        return Job(job.path, job.display, job.settings)
+
     def _cache(self, mode: Mode, jobs: list[Job]) -> RunCache | None:
         """The cache of the project the named files belong to, wherever sqlsafe was started.
         `--add-noqa` exists to change files: it caches nothing."""
