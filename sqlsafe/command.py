@@ -525,7 +525,7 @@ class CheckCommand:
         """Every job's outcome, in order: from the cache where its key is there, checked
         (in parallel when there are enough) where not.
 
-        In a check of many files, a plan that must be made is made after the files are
+        In a run of many files, a plan that must be made is made after the files are
         checked against the plan of the last run (or an empty one), from the candidates
         each check told (`Outcome.facts`): no file is parsed for the plan twice. Most runs
         plan what they planned before; when the plan differs, only the files that name one
@@ -534,10 +534,10 @@ class CheckCommand:
         if plan is None:
             indexed.open(run)
             previous = cache.any_slot(self._plan_slot) if cache is not None else None
-            # A run that writes files plans first: a check against another plan would write
-            # fixes that the plan made after it may take back.
-            # The checks' facts cover only the files the run was given.
-            if len(jobs) >= POOL_THRESHOLD and run.options.mode is Mode.CHECK and not self._project:
+            # A fix run defers too: nothing is written before every file is done, and the
+            # files a changed plan concerns are fixed again against it. The checks' facts
+            # cover only the files the run was given.
+            if len(jobs) >= POOL_THRESHOLD and not self._project:
                 deferred = True
                 plan = _Plan(*previous) if previous is not None else _Plan()
             else:

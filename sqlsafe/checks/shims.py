@@ -123,21 +123,24 @@ def _find(context: FileContext, scope: cst.CSTNode) -> Iterator[Shim]:
     # Statements alone in their block: deleting one would leave the block empty.
     alone: set[cst.CSTNode] = set()
     stack = [scope]
+    # This walk visits every node of the scope. libcst's node classes have no subclasses, so
+    # a node's type says what `isinstance` would; `isinstance` against a class that is not
+    # the node's own goes through `ABCMeta.__instancecheck__`, which costs more than the walk.
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.FunctionDef) and node is not scope:
+        if type(node) is cst.FunctionDef and node is not scope:
             continue
-        if isinstance(node, (cst.IndentedBlock, cst.Module)) and len(node.body) == 1:
+        if (type(node) is cst.IndentedBlock or type(node) is cst.Module) and len(node.body) == 1:
             alone.add(node.body[0])
         shim: Shim | None = None
-        if isinstance(node, cst.If):
-            if isinstance(node.orelse, cst.If):
+        if type(node) is cst.If:
+            if type(node.orelse) is cst.If:
                 elifs.add(node.orelse)
             if node not in elifs:
                 shim = _if_chain(context, node, deletable=node not in alone)
-        elif isinstance(node, cst.IfExp):
+        elif type(node) is cst.IfExp:
             shim = _conditional(context, node)
-        elif isinstance(node, cst.Try):
+        elif type(node) is cst.Try:
             shim = _try(context, node)
         if shim is not None:
             yield shim
