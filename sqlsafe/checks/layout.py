@@ -10,27 +10,18 @@ from __future__ import annotations
 import libcst as cst
 
 from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.blocks import indented
 from sqlsafe.traversal import children
 
 
 def indent_of(context: FileContext, statement: cst.CSTNode) -> str:
     """The indentation of a statement, from the blocks around it."""
-    indents = context.memo("indents", context.module, lambda: _indents(context.module))
+    indents = context.memo(
+        "indents",
+        context.module,
+        lambda: {id(node): indent for node, indent in indented(context.module)},
+    )
     return indents.get(id(statement), "")
-
-
-def _indents(module: cst.Module) -> dict[int, str]:
-    found: dict[int, str] = {}
-    stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
-    while stack:
-        node, indent = stack.pop()
-        if isinstance(node, cst.IndentedBlock):
-            indent += node.indent if node.indent is not None else module.default_indent
-            for statement in node.body:
-                found[id(statement)] = indent
-        for child in children(node):
-            stack.append((child, indent))
-    return found
 
 
 def statements_code(context: FileContext, statements: list[cst.CSTNode], indent: str) -> str:

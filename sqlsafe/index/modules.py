@@ -58,7 +58,7 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
     return ".".join(parts) or path.parent.name
 
 
-def import_roots(path: Path, name: str) -> tuple[str, ...]:
+def import_root(path: Path, name: str) -> str:
     """Besides the project's `src` roots, the folder Python has on `sys.path` for the file
     `path` named `name`, as a module-name prefix: the folder above the top of its package
     chain (the folder an application package runs from, as `backend/` for
@@ -68,25 +68,21 @@ def import_roots(path: Path, name: str) -> tuple[str, ...]:
     `pkg/utils/session.py` is the library, not `pkg/utils/sqlalchemy.py`). Empty when that
     folder is a `src` root already."""
     if path.stem == "__init__":
-        return ()
+        return ""
     parts = name.split(".")
     depth, folder = 0, Path(os.path.abspath(path)).parent
     while (folder / "__init__.py").is_file() and folder.parent != folder:
         depth, folder = depth + 1, folder.parent
-    prefix = ".".join(parts[: max(len(parts) - 1 - depth, 0)])
-    return (prefix,) if prefix else ()
+    return ".".join(parts[: max(len(parts) - 1 - depth, 0)])
 
 
-def located_import(target: str, roots: Sequence[str], modules: Collection[str]) -> str:
+def located_import(target: str, root: str, modules: Collection[str]) -> str:
     """Where an absolute import of `target` leads: itself when a project module answers it
-    (or nothing in the project does), else under the first of the importer's `roots` (see
-    `import_roots`) that holds it."""
-    if _reaches_module(target, modules):
+    (or nothing in the project does), else under the importer's `root` (see `import_root`)
+    when that holds it."""
+    if not root or _reaches_module(target, modules):
         return target
-    for root in roots:
-        if _reaches_module(target, modules, f"{root}."):
-            return f"{root}.{target}"
-    return target
+    return f"{root}.{target}" if _reaches_module(target, modules, f"{root}.") else target
 
 
 def _reaches_module(target: str, modules: Collection[str], prefix: str = "") -> bool:
@@ -124,8 +120,8 @@ class ModuleScope:
     imported: set[str] = field(default_factory=set)
     """The modules (and `from` import targets) the file's import statements make reachable,
     function-level imports included: the modules whose names it can depend on."""
-    import_roots: tuple[str, ...] = ()
-    """See `import_roots`."""
+    import_root: str = ""
+    """See `import_root`."""
 
     @property
     def package(self) -> str:
@@ -145,13 +141,13 @@ class ModuleScope:
         return f"{base}.{module}" if module else base
 
     def locate_imports(self, modules: Collection[str]) -> None:
-        """Point the absolute imports that only one of the file's `import_roots` answers
-        there (see `located_import`)."""
-        if not self.import_roots:
+        """Point the absolute imports that only the file's `import_root` answers there (see
+        `located_import`)."""
+        if not self.import_root:
             return
 
         def locate(target: str) -> str:
-            return located_import(target, self.import_roots, modules)
+            return located_import(target, self.import_root, modules)
 
         for name, binding in self.bindings.items():
             if isinstance(binding, Import):
@@ -177,7 +173,7 @@ def parse_scope(path: Path, name: str, source: bytes | str) -> ModuleScope | Non
         tree = newer_syntax.parse(source, str(path))
     except newer_syntax.PARSE_ERRORS:
         return None
-    scope = ModuleScope(name, path, path.stem == "__init__", import_roots=import_roots(path, name))
+    scope = ModuleScope(name, path, path.stem == "__init__", import_root=import_root(path, name))
     _Binder(scope).block(tree.body, override=True)
     _collect_imports(scope, tree)
     return scope

@@ -45,7 +45,7 @@ class ProjectIndex:
         session_bases: Mapping[str, str],
         contributions: Mapping[str, str],
         dependencies: Mapping[str, frozenset[str]],
-        import_roots: Mapping[str, tuple[str, ...]],
+        import_roots: Mapping[str, str],
     ) -> None:
         self.modules = dict(modules)
         self.models = dict(models)
@@ -112,7 +112,7 @@ class ProjectIndex:
     def import_target(self, importer: str, target: str) -> str:
         """Where an absolute import of `target` in module `importer` leads (see
         `located_import`)."""
-        return located_import(target, self._import_roots.get(importer, ()), self.modules)
+        return located_import(target, self._import_roots.get(importer, ""), self.modules)
 
     def session_base(self, qualname: str) -> str | None:
         """The SQLModel/SQLAlchemy session class a session class is or derives from."""
@@ -249,7 +249,7 @@ def _build(
         session_bases=session_bases,
         contributions=contributions,
         dependencies=dependencies,
-        import_roots={m: s.import_roots for m, s in scopes.items() if s.import_roots},
+        import_roots={m: s.import_root for m, s in scopes.items() if s.import_root},
     )
 
 
