@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import ClassVar, ParamSpec, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -23,9 +23,11 @@ from sqlsafe.checks.names import ImportTable
 from sqlsafe.checks.project import EmptyIndex, FactoryFacts, Index, ModelFacts
 from sqlsafe.diagnostics import Applicability, FixAvailability, RuleMeta, Severity
 from sqlsafe.selection import RuleSettings
-from sqlsafe.traversal import FastVisitors
+from sqlsafe.traversal import FastVisitors, Method
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 __all__ = [
     "BLOCK_INDENT",
@@ -164,17 +166,17 @@ class Rule(FastVisitors):
         self.context = context
         self.error: Exception | None = None
 
-    def get_visitors(self) -> Mapping[str, Callable[..., object]]:
+    def get_visitors(self) -> Mapping[str, Method]:
         # A bug in one rule must not stop the others: the first exception switches the rule
         # off for this file and the engine reports it as an internal error.
         return {name: self.guarded(method) for name, method in super().get_visitors().items()}
 
-    def guarded(self, method: Callable[..., object]) -> Callable[..., object]:
-        def guarded(*args: object) -> object:
+    def guarded(self, method: Callable[P, R]) -> Callable[P, R | None]:
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R | None:
             if self.error is not None:
                 return None
             try:
-                return method(*args)
+                return method(*args, **kwargs)
             except Exception as error:
                 self.error = error
                 return None
