@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, ParamSpec, TypeVar
+from typing import ClassVar, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -27,7 +27,6 @@ from sqlsafe.traversal import FastVisitors, Method
 
 T = TypeVar("T")
 R = TypeVar("R")
-P = ParamSpec("P")
 
 __all__ = [
     "BLOCK_INDENT",
@@ -171,12 +170,14 @@ class Rule(FastVisitors):
         # off for this file and the engine reports it as an internal error.
         return {name: self.guarded(method) for name, method in super().get_visitors().items()}
 
-    def guarded(self, method: Callable[P, R]) -> Callable[P, R | None]:
-        def guarded(*args: P.args, **kwargs: P.kwargs) -> R | None:
+    def guarded(self, method: Callable[..., R]) -> Callable[..., R | None]:
+        # Positional arguments only (visitor methods and `run_facts` take no others): a
+        # `**kwargs` would cost a dict on every visitor call.
+        def guarded(*args: object) -> R | None:
             if self.error is not None:
                 return None
             try:
-                return method(*args, **kwargs)
+                return method(*args)
             except Exception as error:
                 self.error = error
                 return None
