@@ -32,7 +32,8 @@ def bind_to_parent(parent: int) -> None:
 def _death_signal() -> bool:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        status: int = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        return status == 0
     except (OSError, AttributeError):
         return False
 

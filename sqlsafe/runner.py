@@ -240,9 +240,9 @@ class Run:
         if not selection.rules:
             # Nothing to find, but a file that does not parse is still worth saying so.
             if job.path not in self.parsed:
-                error = python_syntax_error(text, job.path)
-                if error is not None:
-                    outcome.diagnostics.append(error)
+                syntax_error = python_syntax_error(text, job.path)
+                if syntax_error is not None:
+                    outcome.diagnostics.append(syntax_error)
             return outcome
         # Imported only now: they import libcst, which a file the pre-filter rules out
         # must not cost.

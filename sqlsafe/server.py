@@ -85,7 +85,8 @@ class SqlsafeServer(LanguageServer):
     def lines_of(self, path: Path, document: TextDocument) -> Sequence[str]:
         if _path(document.uri) == path:
             return document.lines
-        opened = self.workspace.text_documents.get(path.as_uri())
+        # pygls leaves the `text_documents` property unannotated; it holds `TextDocument`s.
+        opened: TextDocument | None = self.workspace.text_documents.get(path.as_uri())
         if opened is not None:
             return opened.lines
         try:

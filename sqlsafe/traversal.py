@@ -13,11 +13,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-Method = Callable[[cst.CSTNode], object]
+# libcst's type for a batched visitor's method: a `visit_*` may return a value, but batched
+# traversals (libcst's and this one) ignore it.
+Method = Callable[[cst.CSTNode], None]
 
 
 @cache
@@ -34,7 +37,7 @@ def visitor_names(visitor_class: type) -> tuple[str, ...]:
     return tuple(names)
 
 
-def visitor_methods(visitor: object) -> dict[str, Method]:
+def visitor_methods(visitor: cst.BatchableCSTVisitor) -> dict[str, Method]:
     return {name: getattr(visitor, name) for name in visitor_names(type(visitor))}
 
 
@@ -181,4 +184,7 @@ def code_positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
     with one code generation pass and then walks (and rebuilds) the whole tree once more for
     the batchable providers that were asked for, even when none were (libcst 1.9's
     `_resolve_impl`): on a file with findings that second walk is half the cost."""
-    return PositionProvider()._gen(MetadataWrapper(module, unsafe_skip_copy=True))
+    positions = PositionProvider()._gen(MetadataWrapper(module, unsafe_skip_copy=True))
+    # `_gen` is typed for any provider, whose values may be lazy; the position provider's
+    # code generation records a finished `CodeRange` for every node.
+    return cast(Mapping[cst.CSTNode, CodeRange], positions)

@@ -23,9 +23,10 @@ from sqlsafe.checks.names import ImportTable
 from sqlsafe.checks.project import EmptyIndex, FactoryFacts, Index, ModelFacts
 from sqlsafe.diagnostics import Applicability, FixAvailability, RuleMeta, Severity
 from sqlsafe.selection import RuleSettings
-from sqlsafe.traversal import FastVisitors
+from sqlsafe.traversal import FastVisitors, Method
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = [
     "BLOCK_INDENT",
@@ -164,13 +165,15 @@ class Rule(FastVisitors):
         self.context = context
         self.error: Exception | None = None
 
-    def get_visitors(self) -> Mapping[str, Callable[..., object]]:
+    def get_visitors(self) -> Mapping[str, Method]:
         # A bug in one rule must not stop the others: the first exception switches the rule
         # off for this file and the engine reports it as an internal error.
         return {name: self.guarded(method) for name, method in super().get_visitors().items()}
 
-    def guarded(self, method: Callable[..., object]) -> Callable[..., object]:
-        def guarded(*args: object) -> object:
+    def guarded(self, method: Callable[..., R]) -> Callable[..., R | None]:
+        # Positional arguments only (visitor methods and `run_facts` take no others): a
+        # `**kwargs` would cost a dict on every visitor call.
+        def guarded(*args: object) -> R | None:
             if self.error is not None:
                 return None
             try:

@@ -5,24 +5,51 @@ from __future__ import annotations
 
 from typing import Protocol
 
+# The facts are read-only properties: the index hands out frozen dataclasses, and a protocol's
+# plain attribute would ask for a settable one, which they are not.
+
 
 class ModelFacts(Protocol):
-    qualname: str
-    primary_key: tuple[str, ...]
-    columns: frozenset[str]
-    relationships: frozenset[str]
-    eager_relationships: frozenset[str]
-    collections: frozenset[str]
-    deferred: frozenset[str]
-    primary_key_order_proven: bool
+    @property
+    def qualname(self) -> str: ...
+
+    @property
+    def primary_key(self) -> tuple[str, ...]: ...
+
+    @property
+    def columns(self) -> frozenset[str]: ...
+
+    @property
+    def relationships(self) -> frozenset[str]: ...
+
+    @property
+    def eager_relationships(self) -> frozenset[str]: ...
+
+    @property
+    def collections(self) -> frozenset[str]: ...
+
+    @property
+    def deferred(self) -> frozenset[str]: ...
+
+    @property
+    def primary_key_order_proven(self) -> bool: ...
 
 
 class FactoryFacts(Protocol):
-    qualname: str
-    session_class: str
-    is_async: bool
-    expire_on_commit: bool | None
-    commits_on_exit: bool
+    @property
+    def qualname(self) -> str: ...
+
+    @property
+    def session_class(self) -> str: ...
+
+    @property
+    def is_async(self) -> bool: ...
+
+    @property
+    def expire_on_commit(self) -> bool | None: ...
+
+    @property
+    def commits_on_exit(self) -> bool: ...
 
 
 class Index(Protocol):

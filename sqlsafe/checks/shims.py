@@ -496,6 +496,8 @@ def _hoisted(body: cst.BaseSuite) -> list[cst.CSTNode]:
     found: list[cst.CSTNode] = list(body.body)
     if body.header.comment is not None:
         first = found[0]
+        # libcst's statements are simple lines and compound statements, both with leading lines.
+        assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
         comment = cst.EmptyLine(comment=body.header.comment)
         found[0] = first.with_changes(leading_lines=(comment, *first.leading_lines))
     return found
@@ -566,7 +568,7 @@ def _try(context: FileContext, node: cst.Try) -> Shim | None:
 
 
 def _only_statement(body: cst.BaseSuite) -> cst.BaseSmallStatement | None:
-    lines = [body] if isinstance(body, cst.SimpleStatementSuite) else list(body.body)  # type: ignore[attr-defined]
+    lines = [body] if isinstance(body, cst.SimpleStatementSuite) else list(body.body)
     if len(lines) != 1:
         return None
     line = lines[0]

@@ -19,7 +19,7 @@ mapped ancestor's key (joined and single-table inheritance) take precedence, in 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlsafe.index.modules import ModuleScope
@@ -230,17 +230,17 @@ class ModelFinder:
         self._mro[qualname] = result
         return result
 
-    def _flag(self, name: str, qualname: str) -> bool:
-        key = (name, qualname)
+    def _flag(self, compute: Callable[[str], bool], qualname: str) -> bool:
+        key = (compute.__name__, qualname)
         if key in self._flags:
             return self._flags[key]
         self._flags[key] = False
-        value = getattr(self, f"_compute_{name}")(qualname)
+        value = compute(qualname)
         self._flags[key] = value
         return value
 
     def is_sqlmodel(self, qualname: str) -> bool:
-        return self._flag("sqlmodel", qualname)
+        return self._flag(self._compute_sqlmodel, qualname)
 
     def _compute_sqlmodel(self, qualname: str) -> bool:
         return any(
@@ -251,7 +251,7 @@ class ModelFinder:
         )
 
     def is_table(self, qualname: str) -> bool:
-        return self._flag("table", qualname)
+        return self._flag(self._compute_table, qualname)
 
     def _compute_table(self, qualname: str) -> bool:
         # SQLModel maps a `table=True` class only when no base is a table model: the
@@ -269,7 +269,7 @@ class ModelFinder:
         return node is not None and is_true(keyword(node, "table"))
 
     def is_declarative(self, qualname: str) -> bool:
-        return self._flag("declarative", qualname)
+        return self._flag(self._compute_declarative, qualname)
 
     def _compute_declarative(self, qualname: str) -> bool:
         node = self.classes[qualname]
@@ -280,7 +280,7 @@ class ModelFinder:
         )
 
     def is_mapped(self, qualname: str) -> bool:
-        return self._flag("mapped", qualname)
+        return self._flag(self._compute_mapped, qualname)
 
     def _compute_mapped(self, qualname: str) -> bool:
         node = self.classes[qualname]
@@ -496,7 +496,7 @@ class ModelFinder:
             dunders = self.body(cls, style).dunders
             if "__tablename__" in dunders:
                 name = dunders["__tablename__"]
-                return name.value if isinstance(name, ast.Constant) else None
+                return _string(name)
             if "__table__" in dunders:
                 table = dunders["__table__"]
                 return _first_string(table) if isinstance(table, ast.Call) else None
@@ -515,8 +515,9 @@ class ModelFinder:
             for element in elements(self.body(cls, style).dunders.get("__table_args__")):
                 member = library_member(self.resolver.call_name(module, element))
                 if member == "ForeignKeyConstraint" and isinstance(element, ast.Call):
-                    given = element.args[1:2] or [keyword(element, "refcolumns")]
-                    columns = given[0]
+                    columns = (
+                        element.args[1] if len(element.args) > 1 else keyword(element, "refcolumns")
+                    )
                     parts.append(_referenced_tables(elements(columns)) if columns else None)
         for part in parts:
             if part is None:
@@ -788,7 +789,7 @@ def _own_join(argument: Callable[[str], ast.expr | None]) -> bool:
     )
 
 
-def _referenced_tables(keys: list[ast.expr | None]) -> frozenset[str] | None:
+def _referenced_tables(keys: Sequence[ast.expr | None]) -> frozenset[str] | None:
     """The tables of foreign key targets given as `"table.column"` (or `"schema.table.column"`)
     strings; None when one is given some other way. Absent ones (None) name nothing."""
     tables = set()
@@ -837,8 +838,13 @@ def _int(node: ast.expr | None) -> int:
 
 
 def _first_string(call: ast.Call) -> str | None:
-    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-        return call.args[0].value
+    return _string(call.args[0]) if call.args else None
+
+
+def _string(node: ast.expr | None) -> str | None:
+    """The value of a string literal; None for any other expression."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
     return None
 
 

@@ -191,10 +191,8 @@ def test_fix_is_unsafe_with_several_entities():
     assert diagnostic.fix is not None and diagnostic.fix.applicability.value == "unsafe"
 
 
-def test_docs_have_ruff_sections_and_their_examples_hold():
+def test_documented_examples_hold():
     doc = meta("LOAD001").explanation
-    for section in ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety"):
-        assert f"## {section}" in doc or f"{section}:" in doc
     example, use_instead = re.findall(r"```python\n(.*?)```", doc, re.S)
     models = "from app.models import Team\n"
     team_index = index()

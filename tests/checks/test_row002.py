@@ -2,7 +2,6 @@ import textwrap
 
 import pytest
 
-from sqlsafe.checks.registry import meta
 from tests.checks.harness import check, codes, fix
 from tests.checks.test_row001 import FULL_HEADER, snippet
 
@@ -225,8 +224,3 @@ def test_first_and_iteration_are_different_rules():
         """
     )
     assert codes(code, ["ROW001", "ROW002"]) == ["ROW001", "ROW002"]
-
-
-def test_docs():
-    doc = meta("ROW002").explanation
-    assert "## Fix safety" in doc and "## Example" in doc and "Use instead" in doc

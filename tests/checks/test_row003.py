@@ -4,7 +4,6 @@ import pytest
 from sqlalchemy.engine import Row, ScalarResult
 
 from sqlsafe.checks import queries, statements
-from sqlsafe.checks.registry import meta
 from tests.checks.harness import check, codes, fix
 from tests.checks.test_row001 import FULL_HEADER, snippet
 
@@ -164,8 +163,3 @@ def test_row_accessors_exist_on_row_only():
         assert hasattr(Row, name), name
         assert not hasattr(SQLModel, name), name
     assert {n for n in dir(Row) if not n.startswith("_")} == statements.ROW_PUBLIC_API
-
-
-def test_docs():
-    doc = meta("ROW003").explanation
-    assert "## Fix safety" in doc and "## Why is this bad?" in doc

@@ -3,7 +3,6 @@ import textwrap
 import pytest
 
 from sqlsafe.checks.project import EmptyIndex
-from sqlsafe.checks.registry import meta
 from tests.checks.harness import check, codes, fix
 from tests.checks.test_row001 import FULL_HEADER, snippet
 
@@ -227,8 +226,3 @@ def test_index_names_the_field():
 
     (diagnostic,) = check(RUNTIME["execute-first"][0], SELECT, index=Index())
     assert "`email` is a field of `User`" in diagnostic.message
-
-
-def test_docs():
-    doc = meta("ROW004").explanation
-    assert "## Fix safety" in doc and "## References" in doc

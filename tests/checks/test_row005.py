@@ -426,11 +426,9 @@ def test_module_level_shim():
     assert check(source, ROW_RULES, index=index()) == []
 
 
-def test_docs():
+def test_name_and_severity():
     rule = meta("ROW005")
     assert rule.name == "row-model-shim" and rule.severity.value == "warning"
-    for section in ("## What it does", "## Why is this bad?", "## Example", "## Fix safety"):
-        assert section in rule.explanation
 
 
 @pytest.mark.parametrize("ending", ["", "\n"])

@@ -361,10 +361,8 @@ def test_string_literal_is_an_error_message_as_sqlalchemy_words_it(tmp_path):
     )
 
 
-def test_docs_have_ruff_sections_and_their_examples_hold():
+def test_documented_examples_hold():
     doc = meta("SQL002").explanation
-    for section in ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety"):
-        assert f"## {section}" in doc or f"{section}:" in doc
     example, use_instead = re.findall(r"```python\n(.*?)```", doc, re.S)
     assert codes(example, SELECT) == ["SQL002", "SQL002"]
     assert codes(use_instead, SELECT) == []
