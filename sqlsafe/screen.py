@@ -16,20 +16,60 @@ from __future__ import annotations
 import ast
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlsafe.checks.names import SESSIONMAKERS, canonical_session_class
+from sqlsafe.checks.names import (
+    ASYNC_SESSION_CLASSES,
+    ASYNC_SESSIONMAKERS,
+    SESSIONMAKERS,
+    canonical_session_class,
+)
 
 if TYPE_CHECKING:
     from sqlsafe.checks.base import Rule
     from sqlsafe.checks.project import Index
 
 
+Position = tuple[int, int]
+
+
+@dataclass
+class SessionScope:
+    """The module's or one function's own code (not the functions, classes and lambdas in
+    it: the lifetime analysis of the DETACH and SCOPE rules walks each function alone)."""
+
+    function: bool
+    opens: bool = False
+    """A `with` item, an assignment or a parameter here may give a session."""
+    maybe_async: bool = False
+    """One of them may be an `AsyncSession`, whose instances cannot load lazily."""
+    sync_ends: list[Position] = field(default_factory=list)
+    """Where each `with` that may make a (synchronous) session ends: it closes there."""
+    closes: bool = False
+    """A `close()`, `expunge()` or `expunge_all()` call, which detaches instances too."""
+    reads: list[Position] = field(default_factory=list)
+    """Where `name.attribute` and `getattr(name, ...)` are read."""
+    returns_value: bool = False
+    """A `return` of what may be an instance: a name, an item, a method call's result."""
+
+    def may_read_detached(self) -> bool:
+        """A read an open session cannot serve: one of an `AsyncSession`'s instances, or
+        after the session closed or expunged (a later position, or a call)."""
+        if not self.opens or not self.reads:
+            return False
+        if self.maybe_async or self.closes:
+            return True
+        return any(read >= end for read in self.reads for end in self.sync_ends)
+
+
 class Syntax:
     """What one walk of a file's `ast` tree found, for the rules' screens to ask."""
 
     def __init__(self, tree: ast.Module, module_name: str, is_package: bool, index: Index):
+        self.tree = tree
         self.index = index
         self.module_name = module_name
         self.calls: dict[str, list[ast.Call]] = defaultdict(list)
@@ -86,14 +126,16 @@ class Syntax:
                 self._define(node.name)  # type: ignore[attr-defined]
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self._import(node)  # type: ignore[arg-type]
-        self.sessionmakers = frozenset(
-            f"{module_name}.{target.id}"
-            for targets, call in assignments
-            if any(name in SESSIONMAKERS for name in self.qualnames(call.func))
-            for target in targets
-            if type(target) is ast.Name
-        )
-        """Names assigned a `sessionmaker(...)`, qualified: calling one makes a session."""
+        self.sessionmakers: dict[str, bool] = {}
+        """Names assigned a `sessionmaker(...)`, qualified: calling one makes a session (an
+        `AsyncSession` when True)."""
+        for targets, call in assignments:
+            makers = self.qualnames(call.func) & SESSIONMAKERS
+            for target in targets:
+                if makers and type(target) is ast.Name:
+                    name = f"{module_name}.{target.id}"
+                    is_async = not makers.isdisjoint(ASYNC_SESSIONMAKERS)
+                    self.sessionmakers[name] = self.sessionmakers.get(name, False) or is_async
 
     # -- the walk ------------------------------------------------------------------------
 
@@ -219,9 +261,94 @@ class Syntax:
         may be a session (an annotation or a `Depends(...)` default naming one)."""
         if any(self.makes_session(node) for node in (*self.with_items, *self.assigned)):
             return True
-        return any(
-            self.session_related(chain) for part in self.parameter_parts for chain in _chains(part)
-        )
+        return any(self._session_parameter(part) for part in self.parameter_parts)
+
+    def _session_parameter(self, part: ast.expr) -> bool:
+        return any(self.session_related(chain) for chain in _chains(part))
+
+    def may_be_async(self, node: ast.expr) -> bool:
+        """Whether a session `node` makes (`makes_session`) may be an `AsyncSession`."""
+        if type(node) is ast.Await:
+            return True
+        func = node.func  # type: ignore[attr-defined]
+        if type(func) is ast.Attribute and func.attr == "begin":
+            func = func.value
+        elif type(func) is ast.Call:
+            return not self.qualnames(func.func).isdisjoint(ASYNC_SESSIONMAKERS)
+        for name in self.qualnames(func):
+            factory = self.index.factory(name)
+            if (
+                canonical_session_class(name) in ASYNC_SESSION_CLASSES
+                or self.sessionmakers.get(name, False)
+                or (factory is not None and factory.is_async)
+            ):
+                return True
+        return False
+
+    @cached_property
+    def session_scopes(self) -> list[SessionScope]:
+        """The module and every function, where one may hold a session."""
+        if not self.may_own_session():
+            return []
+        found = [self._scope(self.tree.body, SessionScope(function=False))]
+        for node in ast.walk(self.tree):
+            if type(node) is ast.FunctionDef or type(node) is ast.AsyncFunctionDef:
+                scope = SessionScope(function=True)
+                arguments = node.args  # type: ignore[attr-defined]
+                parts = [
+                    *(p.annotation for p in arguments.posonlyargs if p.annotation),
+                    *(p.annotation for p in arguments.args if p.annotation),
+                    *(p.annotation for p in arguments.kwonlyargs if p.annotation),
+                    *arguments.defaults,
+                    *(d for d in arguments.kw_defaults if d is not None),
+                ]
+                if any(self._session_parameter(part) for part in parts):
+                    # Only an `AsyncSession` parameter is followed.
+                    scope.opens = scope.maybe_async = True
+                found.append(self._scope(node.body, scope))  # type: ignore[attr-defined]
+        return found
+
+    def _scope(self, body: list[ast.stmt], scope: SessionScope) -> SessionScope:
+        pending: list[ast.AST] = list(body)
+        while pending:
+            node = pending.pop()
+            kind = type(node)
+            if kind in _OTHER_SCOPES:
+                continue
+            pending.extend(ast.iter_child_nodes(node))
+            if kind is ast.With or kind is ast.AsyncWith:
+                for item in node.items:  # type: ignore[attr-defined]
+                    made = item.context_expr
+                    if type(item.optional_vars) is ast.Name and self.makes_session(made):
+                        scope.opens = True
+                        if kind is ast.AsyncWith or self.may_be_async(made):
+                            scope.maybe_async = True
+                        else:
+                            scope.sync_ends.append((node.end_lineno, node.end_col_offset))  # type: ignore[attr-defined]
+            elif kind is ast.Assign:
+                targets, value = node.targets, node.value  # type: ignore[attr-defined]
+                if len(targets) == 1 and type(targets[0]) is ast.Name and self.makes_session(value):
+                    scope.opens = True
+                    scope.maybe_async = scope.maybe_async or self.may_be_async(value)
+            elif kind is ast.Attribute:
+                if type(node.value) is ast.Name:  # type: ignore[attr-defined]
+                    scope.reads.append((node.lineno, node.col_offset))  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                if type(func) is ast.Attribute and func.attr in _DETACHING:
+                    scope.closes = True
+                elif type(func) is ast.Name and func.id == "getattr":
+                    scope.reads.append((node.lineno, node.col_offset))  # type: ignore[attr-defined]
+            elif kind is ast.Return:
+                value = node.value  # type: ignore[attr-defined]
+                if type(value) is ast.Await:
+                    value = value.value
+                scope.returns_value = scope.returns_value or (
+                    type(value) is ast.Name
+                    or type(value) is ast.Subscript
+                    or (type(value) is ast.Call and type(value.func) is ast.Attribute)
+                )
+        return scope
 
     def runs_statement(self) -> bool:
         """Some call may run a statement through a session and give a result whose shape
@@ -251,6 +378,11 @@ def screened(
         return tuple(rules)
     syntax = Syntax(tree, module_name, path.stem == "__init__", index)
     return tuple(rule for rule in rules if rule.screen(syntax))
+
+
+_OTHER_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+# Session methods after which its instances are detached.
+_DETACHING = frozenset({"close", "expunge", "expunge_all"})
 
 
 def _dotted(node: ast.expr) -> str | None:

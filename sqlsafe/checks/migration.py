@@ -751,7 +751,13 @@ class ReturnsRule(Rule):
         # A caller of a converted function is found by the function's name (`_Callers`).
         plan = getattr(syntax.index, "migration_plan", None)
         converted = plan.names() if plan is not None else frozenset()
-        return syntax.may_own_session() or not converted.isdisjoint(syntax.identifiers)
+        if not converted.isdisjoint(syntax.identifiers):
+            return True
+        # A flagged return gives an instance of a session the function holds itself.
+        return any(
+            scope.function and scope.opens and scope.returns_value
+            for scope in syntax.session_scopes
+        )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         candidate = candidates(self.context).get(node)

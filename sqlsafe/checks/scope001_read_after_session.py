@@ -101,7 +101,7 @@ class ReadAfterSession(Rule):
 
     @classmethod
     def screen(cls, syntax: Syntax) -> bool:
-        return syntax.may_own_session()
+        return any(scope.may_read_detached() for scope in syntax.session_scopes)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._report(None)
