@@ -141,3 +141,41 @@ def test_a_file_ast_rejects_is_not_screened() -> None:
     rules = tuple(registry.load(code) for code in registry.CODES)
     assert screened(rules, "def broken(:\n", Path("a.py"), "a", EmptyIndex()) == rules
     assert screened(rules, "print('nothing')\n", Path("a.py"), "a", EmptyIndex()) == ()
+
+
+def test_scope_keeps_a_read_after_the_block_and_not_one_inside() -> None:
+    scope = registry.load("SCOPE001")
+    inside = """
+        from sqlmodel import Session
+
+        def name(engine, key):
+            with Session(engine) as session:
+                hero = session.get(Hero, key)
+                return hero.name
+        """
+    assert not scope.screen(syntax(inside))
+    after = inside.replace("        return hero.name", "    return hero.name")
+    assert scope.screen(syntax(after))
+    closed = inside.replace("return hero.name", "session.close()\n            return hero.name")
+    assert scope.screen(syntax(closed))
+    asynchronous = inside.replace("with", "async with").replace(
+        "from sqlmodel import Session", "from sqlalchemy.ext.asyncio import AsyncSession as Session"
+    )
+    assert scope.screen(syntax(asynchronous))
+
+
+def test_detach_keeps_a_function_that_returns_what_its_session_gave() -> None:
+    detach = registry.load("DETACH001")
+    returns = """
+        from sqlmodel import Session
+
+        def load(engine, key):
+            with Session(engine) as session:
+                return session.get(Hero, key)
+
+        def count():
+            return len(heroes)
+        """
+    assert detach.screen(syntax(returns))
+    built = returns.replace("return session.get(Hero, key)", "return Hero(id=key)")
+    assert not detach.screen(syntax(built))
