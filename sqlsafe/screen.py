@@ -162,7 +162,7 @@ class Syntax:
             self.assigned.append(value)
 
     def _unpacking(self, target: ast.expr) -> None:
-        if (type(target) is ast.Tuple or type(target) is ast.List) and len(target.elts) == 1:  # type: ignore[attr-defined]
+        if (type(target) is ast.Tuple or type(target) is ast.List) and len(target.elts) == 1:
             self.one_element_unpacking = True
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
@@ -245,10 +245,10 @@ class Syntax:
         """Whether evaluating `node` may make a session: `Session(engine)`, `SessionLocal()`,
         `sessionmaker(...)()`, `factory.begin()`, a factory the index knows, awaited or not."""
         if type(node) is ast.Await:
-            node = node.value  # type: ignore[attr-defined]
+            node = node.value
         if type(node) is not ast.Call:
             return False
-        func = node.func  # type: ignore[attr-defined]
+        func = node.func
         if type(func) is ast.Attribute and func.attr == "begin":
             return type(func.value) is not ast.Call and self.session_related(func.value)
         if type(func) is ast.Call:
@@ -294,7 +294,7 @@ class Syntax:
         for node in ast.walk(self.tree):
             if type(node) is ast.FunctionDef or type(node) is ast.AsyncFunctionDef:
                 scope = SessionScope(function=True)
-                arguments = node.args  # type: ignore[attr-defined]
+                arguments = node.args
                 parts = [
                     *(p.annotation for p in arguments.posonlyargs if p.annotation),
                     *(p.annotation for p in arguments.args if p.annotation),
@@ -305,7 +305,7 @@ class Syntax:
                 if any(self._session_parameter(part) for part in parts):
                     # Only an `AsyncSession` parameter is followed.
                     scope.opens = scope.maybe_async = True
-                found.append(self._scope(node.body, scope))  # type: ignore[attr-defined]
+                found.append(self._scope(node.body, scope))
         return found
 
     def _scope(self, body: list[ast.stmt], scope: SessionScope) -> SessionScope:
@@ -387,10 +387,10 @@ _DETACHING = frozenset({"close", "expunge", "expunge_all"})
 
 def _dotted(node: ast.expr) -> str | None:
     if type(node) is ast.Name:
-        return node.id  # type: ignore[attr-defined,no-any-return]
+        return node.id
     if type(node) is ast.Attribute:
-        base = _dotted(node.value)  # type: ignore[attr-defined]
-        return None if base is None else f"{base}.{node.attr}"  # type: ignore[attr-defined]
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
     return None
 
 
@@ -403,11 +403,11 @@ def _chains(node: ast.expr) -> Iterator[ast.expr]:
 
 def _is_zero(index: ast.expr) -> bool:
     """`[0]`, and `[0,]`, which libcst reads as one element `0`."""
-    if type(index) is ast.Tuple and len(index.elts) == 1:  # type: ignore[attr-defined]
-        index = index.elts[0]  # type: ignore[attr-defined]
-    return type(index) is ast.Constant and type(index.value) is int and index.value == 0  # type: ignore[attr-defined]
+    if type(index) is ast.Tuple and len(index.elts) == 1:
+        index = index.elts[0]
+    return type(index) is ast.Constant and type(index.value) is int and index.value == 0
 
 
 def _is_int(node: ast.expr) -> bool:
     # `True` is an int to Python, not to libcst's `Integer`.
-    return type(node) is ast.Constant and type(node.value) is int  # type: ignore[attr-defined]
+    return type(node) is ast.Constant and type(node.value) is int

@@ -564,7 +564,7 @@ def _may_compare_keys(call: ast.Call) -> bool:
     if type(call.func) is ast.Attribute and call.func.attr == "filter_by":
         return bool(call.keywords)
     return any(
-        type(node) is ast.Compare and any(type(op) is ast.Eq for op in node.ops)  # type: ignore[attr-defined]
+        type(node) is ast.Compare and any(type(op) is ast.Eq for op in node.ops)
         for arg in call.args
         for node in ast.walk(arg)
     )
