@@ -25,8 +25,13 @@ from sqlsafe.checks.names import (
     ASYNC_SESSION_CLASSES,
     ASYNC_SESSIONMAKERS,
     SESSIONMAKERS,
+    SQLALCHEMY_SELECT,
+    SQLMODEL_SELECT,
+    TEXT,
     canonical_session_class,
 )
+
+STATEMENTS = SQLMODEL_SELECT | SQLALCHEMY_SELECT | TEXT
 
 if TYPE_CHECKING:
     from sqlsafe.checks.base import Rule
@@ -354,14 +359,29 @@ class Syntax:
         """Some call may run a statement through a session and give a result whose shape
         the ROW and LOAD rules know: `x.exec(stmt)`, `x.execute(stmt)`, `x.scalars(stmt)` or
         `x.scalar(stmt)` with one positional argument (not an integer: `result.scalars(0)`
-        is the Result method) and nothing unpacked into the call."""
-        return any(
+        is the Result method) and nothing unpacked into the call, and the file builds a
+        statement whose shape is known (`select(...)` or `text(...)`)."""
+        return self._builds_statement and any(
             len(call.args) == 1
             and type(call.args[0]) is not ast.Starred
             and not _is_int(call.args[0])
             and all(keyword.arg is not None for keyword in call.keywords)
             for call in self.method_calls(("exec", "execute", "scalars", "scalar"))
         )
+
+    @cached_property
+    def _builds_statement(self) -> bool:
+        """A call of `select` (whatever it is) or of SQLModel's or SQLAlchemy's `select` or
+        `text` under any name, through the index's aliases too (`queries.select_library`)."""
+        method_calls = (call for calls in self.calls.values() for call in calls)
+        for call in (*self.other_calls, *method_calls):
+            func = call.func
+            if type(func) is ast.Name and func.id == "select":
+                return True
+            for name in self.qualnames(func):
+                if name in STATEMENTS or self.index.alias(name) in STATEMENTS:
+                    return True
+        return False
 
     def not_awaited(self, node: ast.expr) -> bool:
         return id(node) not in self.awaited

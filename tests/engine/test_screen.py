@@ -94,9 +94,11 @@ def test_a_one_element_tuple_index_is_index_zero() -> None:
 
 def test_true_is_no_integer_argument() -> None:
     # `result.scalars(0)` is the Result method; `session.scalars(True)` is not.
-    assert not syntax("result.scalars(0)\n").runs_statement()
-    assert syntax("session.scalars(True)\n").runs_statement()
-    assert not syntax("session.exec(*statements)\nsession.exec(s, **kw)\n").runs_statement()
+    built = "from sqlalchemy import select as query\nstatement = query(Hero)\n"
+    assert not syntax(built + "result.scalars(0)\n").runs_statement()
+    assert syntax(built + "session.scalars(True)\n").runs_statement()
+    assert not syntax(built + "session.exec(*statements)\nsession.exec(s, **kw)\n").runs_statement()
+    assert not syntax("session.scalars(statement)\n").runs_statement(), "nothing builds one"
 
 
 def test_a_session_maker_under_any_name_is_followed() -> None:
