@@ -172,12 +172,7 @@ class Syntax:
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._define(node.name)
-        arguments = node.args
-        for parameter in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-            if parameter.annotation is not None:
-                self.parameter_parts.append(parameter.annotation)
-        self.parameter_parts.extend(arguments.defaults)
-        self.parameter_parts.extend(d for d in arguments.kw_defaults if d is not None)
+        self.parameter_parts.extend(_parameter_parts(node.args))
 
     def _define(self, name: str) -> None:
         # Any definition, not only top-level ones: a binding too many only keeps a file.
@@ -299,15 +294,7 @@ class Syntax:
         for node in ast.walk(self.tree):
             if type(node) is ast.FunctionDef or type(node) is ast.AsyncFunctionDef:
                 scope = SessionScope(function=True)
-                arguments = node.args
-                parts = [
-                    *(p.annotation for p in arguments.posonlyargs if p.annotation),
-                    *(p.annotation for p in arguments.args if p.annotation),
-                    *(p.annotation for p in arguments.kwonlyargs if p.annotation),
-                    *arguments.defaults,
-                    *(d for d in arguments.kw_defaults if d is not None),
-                ]
-                if any(self._session_parameter(part) for part in parts):
+                if any(self._session_parameter(part) for part in _parameter_parts(node.args)):
                     # Only an `AsyncSession` parameter is followed.
                     scope.opens = scope.maybe_async = True
                 found.append(self._scope(node.body, scope))
@@ -403,6 +390,16 @@ def screened(
 _OTHER_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 # Session methods after which its instances are detached.
 _DETACHING = frozenset({"close", "expunge", "expunge_all"})
+
+
+def _parameter_parts(arguments: ast.arguments) -> Iterator[ast.expr]:
+    """The annotations and defaults of the parameters a function names (not `*args` and
+    `**kwargs`, which are never sessions)."""
+    for parameter in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+        if parameter.annotation is not None:
+            yield parameter.annotation
+    yield from arguments.defaults
+    yield from (default for default in arguments.kw_defaults if default is not None)
 
 
 def _dotted(node: ast.expr) -> str | None:
