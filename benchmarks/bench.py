@@ -22,8 +22,10 @@ alike; the table gives medians:
 * `fixit`: `fixit lint` (Fixit 2.2.1, default rules) from its own virtualenv in `.corpora/`.
 
 Each corpus's line also gives the pre-filter's pass rate: the files whose text passes both of
-its tests (they name the ORM or the project index, and an enabled rule's trigger) and are
-therefore parsed by libcst, out of all files.
+its tests (they name the ORM or the project index, and an enabled rule's trigger), out of
+all files; and the syntactic screen's: those of them in whose `ast` tree some triggered rule
+finds a candidate site, and which libcst therefore parses (without the run's DETACH plan,
+whose converted functions' callers the screen would keep too).
 
 Wall time is measured around each process; peak memory is the largest resident set of the
 process and of any worker it waited for (`wait4`'s `ru_maxrss`). Python runs with bytecode
@@ -72,7 +74,9 @@ class Corpus:
     target: Path
     """The file `touch` and `edit` change: a mid-sized one that imports the ORM."""
     passing: int
-    """Files the pre-filter lets through to libcst."""
+    """Files the pre-filter lets through."""
+    screened: int
+    """Files the screen then lets through to libcst."""
     samples: dict[str, list[Sample]] = field(default_factory=dict)
 
     def median(self, mode: str) -> float:
@@ -111,26 +115,30 @@ def prepare(name: str, scratch: Path) -> Corpus:
         key=lambda path: (path.stat().st_size, str(path)),
     )
     target = orm[len(orm) // 2] if orm else files[len(files) // 2]
-    return Corpus(name, folder, len(files), lines, target, prefilter_passing(folder, files))
+    return Corpus(name, folder, len(files), lines, target, *pass_rates(folder, files))
 
 
-def prefilter_passing(folder: Path, files: list[Path]) -> int:
-    """How many of `files` pass the pre-filter with the default settings, judged against
-    the index of the whole corpus as a run builds it."""
+def pass_rates(folder: Path, files: list[Path]) -> tuple[int, int]:
+    """How many of `files` pass the pre-filter with the default settings, and how many of
+    those the screen, judged against the index of the whole corpus as a run builds it."""
     from sqlsafe.config import Settings
-    from sqlsafe.index import build_index
+    from sqlsafe.index import build_index, module_name
     from sqlsafe.prefilter import mentions_orm, triggered
     from sqlsafe.runner import selection_for
+    from sqlsafe.screen import screened
 
     settings = Settings(root=folder)
-    index = build_index(files, settings.src_roots())
+    roots = settings.src_roots()
+    index = build_index(files, roots)
     names = index.model_names | index.factory_names | index.alias_names
     rules = selection_for(folder / "x.py", settings).rules
-    passing = 0
+    passing = kept = 0
     for path in files:
         text = path.read_bytes().decode("utf-8", "replace")
-        passing += mentions_orm(text, names) and bool(triggered(rules, text, index))
-    return passing
+        found = triggered(rules, text, index) if mentions_orm(text, names) else ()
+        passing += bool(found)
+        kept += bool(found) and bool(screened(found, text, path, module_name(path, roots), index))
+    return passing, kept
 
 
 def sqlsafe(*args: str, path: str = ".") -> list[str]:
@@ -203,9 +211,9 @@ def machine() -> str:
 
 def table(corpora: list[Corpus]) -> str:
     header = (
-        "| corpus | files | pre-filter passes | lines | mode | median s | x Ruff | files/s "
-        "| lines/s | max peak MB |\n"
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|\n"
+        "| corpus | files | pre-filter passes | screen passes | lines | mode | median s | x Ruff "
+        "| files/s | lines/s | max peak MB |\n"
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n"
     )
     rows = []
     for corpus in corpora:
@@ -218,7 +226,8 @@ def table(corpora: list[Corpus]) -> str:
                 mode, f"sqlsafe {mode}"
             )
             rows.append(
-                f"| {corpus.name} | {corpus.files:,} | {corpus.passing:,} | {corpus.lines:,} | "
+                f"| {corpus.name} | {corpus.files:,} | {corpus.passing:,} | {corpus.screened:,} | "
+                f"{corpus.lines:,} | "
                 f"{label} | "
                 f"{seconds:.2f} | {seconds / ruff:.2f} | {corpus.files / seconds:,.0f} | "
                 f"{corpus.lines / seconds:,.0f} | {corpus.peak(mode):.0f} |"
@@ -265,9 +274,10 @@ def main(argv: list[str]) -> int:
             corpus = prepare(name, Path(scratch))
             edited = corpus.target.relative_to(corpus.folder)
             rate = f"{corpus.passing}/{corpus.files} ({corpus.passing / corpus.files:.0%})"
+            kept = f"{corpus.screened}/{corpus.files} ({corpus.screened / corpus.files:.0%})"
             print(
-                f"{name}: {corpus.files} files, {corpus.lines} lines; pre-filter passes {rate}; "
-                f"edits {edited}",
+                f"{name}: {corpus.files} files, {corpus.lines} lines; pre-filter passes {rate}, "
+                f"the screen {kept}; edits {edited}",
                 flush=True,
             )
             with_fixit = fixit if name in options.fixit else None

@@ -190,6 +190,15 @@ def check(
     show_files: Annotated[
         bool, typer.Option("--show-files", help="Print the files that would be checked.")
     ] = False,
+    no_screen: Annotated[
+        bool,
+        typer.Option(
+            "--no-screen",
+            envvar="SQLSAFE_NO_SCREEN",
+            hidden=True,
+            help="Parse every file the pre-filter lets through, screened or not (to compare).",
+        ),
+    ] = False,
 ) -> None:
     """Check files for unsafe session patterns (and fix them with --fix)."""
     if exit_zero and exit_non_zero_on_fix:
@@ -235,6 +244,7 @@ def check(
             jobs=jobs,
             use_cache=not no_cache,
             progress=not (quiet or silent),
+            screen=not no_screen,
         )
         if show_settings:
             _emit(command.show_settings(), output_file)

@@ -108,6 +108,8 @@ class CheckCommand:
     """Whether a long run may show a progress bar on stderr (off under -q/-s)."""
     prefilter: bool = True
     """Off only in the tests that show the pre-filter hides nothing."""
+    screen: bool = True
+    """Off only to show that the syntactic screen hides nothing (`--no-screen`)."""
     stdin_text: str | None = None
     """What stands for standard input when a library caller or an editor holds the text."""
     saved_index: bool = False
@@ -153,6 +155,7 @@ class CheckCommand:
             unsafe_fixes=unsafe is True,
             noqa_reason=self.add_noqa or None,
             prefilter=self.prefilter,
+            screen=self.screen,
         )
         report = Report(
             diagnostics=[],

@@ -54,6 +54,8 @@ class Options:
     noqa_reason: str | None = None
     prefilter: bool = True
     """Off only in tests that show the pre-filter hides nothing."""
+    screen: bool = True
+    """The syntactic screen (`sqlsafe.screen`); off only to show that it hides nothing."""
 
 
 @dataclass
@@ -208,19 +210,25 @@ class Run:
         return not self.options.prefilter or mentions_orm(text, self.index_names)
 
     def _selection(self, job: Job, text: str) -> RuleSelection | None:
-        """The rules to run on `text` (empty when the pre-filter rules the file out); None
-        when no rule is enabled for the file at all."""
+        """The rules enabled for the file (none when the pre-filter rules it out); None when
+        no rule is enabled for the file at all."""
         if not self._passes(text):
             return RuleSelection(rules=())
         selection = selection_for(job.path, job.settings)
-        if not selection.rules:
-            return None
-        return dataclasses.replace(selection, rules=self._triggered(selection, text))
+        return selection if selection.rules else None
 
-    def _triggered(self, selection: RuleSelection, text: str) -> tuple[type[Rule], ...]:
-        if not self.options.prefilter:
-            return selection.rules
-        return triggered(selection.rules, text, self.index)
+    def _triggered(self, job: Job, selection: RuleSelection, text: str) -> tuple[type[Rule], ...]:
+        """The enabled rules that may report something in `text`."""
+        rules = selection.rules
+        if self.options.prefilter:
+            rules = triggered(rules, text, self.index)
+        if not self.options.screen or not rules:
+            return rules
+        from sqlsafe.index import module_name
+        from sqlsafe.screen import screened
+
+        name = module_name(job.path, job.settings.src_roots())
+        return screened(rules, text, job.path, name, self.index)
 
     def process(self, job: Job) -> Outcome:
         outcome = Outcome(job.path)
@@ -237,7 +245,8 @@ class Run:
         selection = self._selection(job, text)
         if selection is None:
             return outcome
-        if not selection.rules:
+        rules = self._triggered(job, selection, text) if selection.rules else ()
+        if not rules:
             # Nothing to find, but a file that does not parse is still worth saying so.
             if job.path not in self.parsed:
                 syntax_error = python_syntax_error(text, job.path)
@@ -253,13 +262,14 @@ class Run:
         name = module_name(job.path, job.settings.src_roots())
 
         def check(current: str) -> engine.CheckResult:
-            # A fix may add what another rule keys on: the rules are chosen for each text.
-            rules = selection.rules if current is text else self._triggered(selection, current)
+            # A fix may add what another rule keys on: the rules are chosen for each text,
+            # among all that are enabled.
+            chosen = rules if current is text else self._triggered(job, selection, current)
             result = engine.check_source(
                 current,
                 job.path,
                 name,
-                dataclasses.replace(selection, rules=rules),
+                dataclasses.replace(selection, rules=chosen),
                 self.index,
                 display_path=job.display,
             )

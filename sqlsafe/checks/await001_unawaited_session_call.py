@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -16,6 +17,9 @@ from sqlsafe.checks.sessions import (
 )
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 from sqlsafe.traversal import children
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 # The methods that are `async def` on SQLAlchemy's and SQLModel's `AsyncSession` (SQLAlchemy
 # 1.4 to 2.1). `add`, `add_all`, `expunge`, `expire` and `begin` are plain methods.
@@ -194,6 +198,13 @@ class UnawaitedSessionCall(Rule):
         # session factory, session class or alias (`AsyncSessionDep`) the index knows.
         names = (*getattr(index, "factory_names", ()), *getattr(index, "alias_names", ()))
         return (*cls.triggers, *sorted(names))
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        calls = syntax.method_calls(COROUTINE_METHODS | RESULT_COROUTINES)
+        return any(syntax.not_awaited(call) for call in calls) or any(
+            syntax.not_awaited(read) for read in syntax.awaitable_reads
+        )
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -24,6 +24,9 @@ from sqlsafe.checks.project import EmptyIndex, FactoryFacts, Index, ModelFacts
 from sqlsafe.diagnostics import Applicability, FixAvailability, RuleMeta, Severity
 from sqlsafe.selection import RuleSettings
 from sqlsafe.traversal import FastVisitors, Method
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -159,6 +162,13 @@ class Rule(FastVisitors):
         """`triggers` in a project: a rule that keys on names the index knows (the project's
         session factories, say) adds them here."""
         return cls.triggers
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        """Whether the file's stdlib syntax tree shows a site this rule starts from
+        (`sqlsafe.screen`): False only when the rule can report nothing in the file, in no
+        fix round, and has no run facts for it but "nothing". True promises nothing."""
+        return True
 
     def __init__(self, context: FileContext) -> None:
         super().__init__()

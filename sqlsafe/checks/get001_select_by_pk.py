@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -14,6 +16,9 @@ from sqlsafe.checks.names import COL, dotted
 from sqlsafe.checks.queries import Shape
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 # `Session.get_one()` appeared in SQLAlchemy 2.0.22; `Session.get()` in 1.4.
 GET_ONE_VERSION = (2, 0, 22)
@@ -168,6 +173,17 @@ class SelectByPrimaryKey(Rule):
     severity = Severity.WARNING
     fix_availability = FixAvailability.SOMETIMES
     triggers = (*statements.RESULT_TRIGGERS, "query")
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        # A lookup compares every key column with `==` (or names it in `filter_by`) in a
+        # statement a session runs or a legacy query; `query(Model).get(key)` is the other.
+        if any(_may_compare_keys(call) for call in syntax.method_calls(FILTERS)):
+            return any(syntax.method_calls(("exec", "execute", "scalars", "scalar", "query")))
+        return any(
+            type(call.func.value) is ast.Call  # type: ignore[attr-defined]
+            for call in syntax.method_calls(("get",))
+        ) and any(syntax.method_calls(("query",)))
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -541,6 +557,17 @@ def _unawait(node: cst.BaseExpression) -> tuple[cst.BaseExpression, bool]:
     if isinstance(node, cst.Await):
         return node.expression, True
     return node, False
+
+
+def _may_compare_keys(call: ast.Call) -> bool:
+    """`.filter_by(key=...)`, or a `.where()`/`.filter()` with an `==` among its arguments."""
+    if type(call.func) is ast.Attribute and call.func.attr == "filter_by":
+        return bool(call.keywords)
+    return any(
+        type(node) is ast.Compare and any(type(op) is ast.Eq for op in node.ops)
+        for arg in call.args
+        for node in ast.walk(arg)
+    )
 
 
 def _chain(node: cst.BaseExpression) -> tuple[cst.Call, list[cst.Call]] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from sqlsafe.checks import queries, scopes, statements
@@ -9,6 +11,9 @@ from sqlsafe.checks.base import FixPlan, Rule
 from sqlsafe.checks.sessions import kind_of, receiver_session
 from sqlsafe.checks.statements import Facts, Res, Stmt
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 # Loader options that put the relationship into the statement's own SELECT: a collection
 # loaded this way repeats its parent row once per element.
@@ -100,6 +105,10 @@ class JoinedCollectionWithoutUnique(Rule):
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("joinedload", "contains_eager")
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        return syntax.runs_statement()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

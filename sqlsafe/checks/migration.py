@@ -21,6 +21,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -55,6 +56,9 @@ from sqlsafe.checks.story import elsewhere, story
 from sqlsafe.diagnostics import Applicability
 from sqlsafe.suppression import Suppressions
 from sqlsafe.traversal import children, code_positions
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 # The severest code a function's returns get is the code its callers are reported under.
 _SEVERITY = ("DETACH002", "DETACH001", "DETACH003")
@@ -741,6 +745,19 @@ class ReturnsRule(Rule):
         plan = getattr(index, "migration_plan", None)
         converted = plan.names() if plan is not None else frozenset()
         return (*session_triggers(index), *sorted(converted))
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        # A caller of a converted function is found by the function's name (`_Callers`).
+        plan = getattr(syntax.index, "migration_plan", None)
+        converted = plan.names() if plan is not None else frozenset()
+        if not converted.isdisjoint(syntax.identifiers):
+            return True
+        # A flagged return gives an instance of a session the function holds itself.
+        return any(
+            scope.function and scope.opens and scope.returns_value
+            for scope in syntax.session_scopes
+        )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         candidate = candidates(self.context).get(node)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FileContext, FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 VIAS = statements.FIRST_METHODS | statements.SCALAR_METHODS
 
@@ -87,6 +92,10 @@ class IndexModelResult(Rule):
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
     triggers = statements.RESULT_TRIGGERS
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        return syntax.zero_index and syntax.runs_statement()
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FileContext, FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 ELEMENT_VIAS = frozenset({"iter", "index"})
 
@@ -77,6 +82,11 @@ class UnpackModelResult(Rule):
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
     triggers = statements.RESULT_TRIGGERS
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        unpacks = syntax.zero_index or syntax.one_element_unpacking
+        return unpacks and syntax.runs_statement()
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if not statements.is_index_zero(node):

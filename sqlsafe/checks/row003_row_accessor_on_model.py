@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from sqlsafe.checks import queries, shims, statements
 from sqlsafe.checks.base import FixPlan, Replace, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 # Attributes a Row has and a model instance does not. Row's public `t`, `tuple`, `count` and
 # `index` are left out: a model may well have a field of that name.
@@ -88,6 +93,10 @@ class RowAccessorOnModel(Rule):
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
     triggers = statements.RESULT_TRIGGERS
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        return syntax.runs_statement()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value

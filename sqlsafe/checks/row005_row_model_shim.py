@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from sqlsafe.checks import shims, statements
 from sqlsafe.checks.base import FixPlan, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 
 class RowModelShim(Rule):
@@ -85,6 +90,11 @@ class RowModelShim(Rule):
     severity = Severity.WARNING
     fix_availability = FixAvailability.SOMETIMES
     triggers = statements.RESULT_TRIGGERS
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        # A shim is dead code only where a query's result is proven.
+        return syntax.runs_statement()
 
     def visit_Module(self, node: cst.Module) -> None:
         self._report()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -19,6 +20,9 @@ from sqlsafe.checks.lifetimes import (
 from sqlsafe.checks.story import story
 from sqlsafe.diagnostics import Applicability, FixAvailability
 from sqlsafe.traversal import children
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 
 class ReadAfterSession(Rule):
@@ -94,6 +98,10 @@ class ReadAfterSession(Rule):
     @classmethod
     def triggers_for(cls, index: Index) -> tuple[str, ...]:
         return session_triggers(index)
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        return any(scope.may_read_detached() for scope in syntax.session_scopes)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._report(None)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from sqlsafe.checks.base import FixPlan, Insert, Rule
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 
 class ExecPositionalParams(Rule):
@@ -59,6 +65,15 @@ class ExecPositionalParams(Rule):
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("exec",)
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        return any(
+            len(call.args) >= 2
+            and not any(type(arg) is ast.Starred for arg in call.args)
+            and all(keyword.arg is not None for keyword in call.keywords)
+            for call in syntax.method_calls(("exec",))
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

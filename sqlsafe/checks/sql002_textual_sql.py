@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import ast
+from typing import TYPE_CHECKING, Literal
 
 import libcst as cst
 
@@ -12,6 +13,9 @@ from sqlsafe.checks.connections import is_connection
 from sqlsafe.checks.names import TEXT
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 METHODS = frozenset({"exec", "execute", "scalar", "scalars"})
 
@@ -88,6 +92,12 @@ class TextualSqlWithoutText(Rule):
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("exec", "scalar")
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        return any(
+            call.args and _may_be_string(call.args[0]) for call in syntax.method_calls(METHODS)
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -201,6 +211,17 @@ def string_kind(expression: cst.BaseExpression) -> Built | None:
     ):
         return "runtime"
     return None
+
+
+def _may_be_string(expression: ast.expr) -> bool:
+    """What `string_kind` may take for a string, or a variable that may hold one."""
+    kind = type(expression)
+    if kind is ast.Constant:
+        return isinstance(expression.value, str)  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        func = expression.func  # type: ignore[attr-defined]
+        return type(func) is ast.Attribute and func.attr == "format"
+    return kind is ast.Name or kind is ast.JoinedStr or kind is ast.BinOp
 
 
 RULE = TextualSqlWithoutText

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from sqlsafe.checks import scopes
 from sqlsafe.checks.base import FixPlan, Replace, Rule
 from sqlsafe.checks.names import COL, dotted
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from sqlsafe.screen import Syntax
 
 # Methods whose positional arguments are all conditions.
 CONDITION_METHODS = frozenset({"where", "filter", "having"})
@@ -43,6 +49,7 @@ COLUMNS = frozenset(
     }
 )
 CONSTANTS = frozenset({"None", "True", "False"})
+CLAUSE_FUNCTIONS = frozenset({"and_", "or_", "not_", "case"})
 TRUTH_RAISES = "`TypeError: Boolean value of this clause is not defined`"
 
 
@@ -152,6 +159,21 @@ class PythonOperatorInClause(Rule):
     severity = Severity.ERROR
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("where", "filter", "having", "join", "and_", "or_", "not_")
+
+    @classmethod
+    def screen(cls, syntax: Syntax) -> bool:
+        methods = syntax.method_calls(CONDITION_METHODS | JOIN_METHODS)
+        if any(_python_operator_in(call) for call in methods):
+            return True
+        # `and_()`, `or_()`, `not_()` and `case()`, under whatever name they are imported.
+        calls = (*syntax.other_calls, *syntax.method_calls(CLAUSE_FUNCTIONS))
+        return any(
+            _python_operator_in(call)
+            and any(
+                name.rpartition(".")[2] in CLAUSE_FUNCTIONS for name in syntax.qualnames(call.func)
+            )
+            for call in calls
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         for condition in self._conditions(node):
@@ -510,6 +532,29 @@ class PythonOperatorInClause(Rule):
                 (Replace(node, text),), applicability, "Use the SQL operator", imports=imports
             )
         self.report(node, message, fix)
+
+
+def _python_operator_in(call: ast.Call) -> bool:
+    """Whether a condition the rule reads in `call` (a positional argument, `onclause=`, the
+    first element of a `case()` pair) is an `and`, `or`, `not`, `is` or `in` itself: the
+    rule reports only these and the ones inside them."""
+    conditions = [arg for arg in call.args if type(arg) is not ast.Starred]
+    conditions += [k.value for k in call.keywords if k.arg == "onclause"]
+    conditions += [c.elts[0] for c in conditions if type(c) is ast.Tuple and c.elts]
+    return any(_python_operator(condition) for condition in conditions)
+
+
+def _python_operator(node: ast.expr) -> bool:
+    kind = type(node)
+    if kind is ast.BoolOp:
+        return True
+    if kind is ast.UnaryOp:
+        return type(node.op) is ast.Not  # type: ignore[attr-defined]
+    return (
+        kind is ast.Compare
+        and len(node.ops) == 1  # type: ignore[attr-defined]
+        and type(node.ops[0]) in (ast.Is, ast.IsNot, ast.In, ast.NotIn)  # type: ignore[attr-defined]
+    )
 
 
 RULE = PythonOperatorInClause
