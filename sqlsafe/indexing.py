@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from sqlsafe.index.modules import ModuleScope, import_root
 from sqlsafe.index.pickled import dumped
 from sqlsafe.index.project import ProjectIndex, indexing_order, merge, summarize
-from sqlsafe.runner import chunks_by_size, in_pool, pool_pays
+from sqlsafe.runner import can_fork, chunks_by_size, in_pool, pool_pays
+from sqlsafe.segments import LARGE
 
 if TYPE_CHECKING:
     from sqlsafe.cache import RunCache
@@ -89,7 +90,12 @@ def _summaries(
         for number, pickled in chunk:
             keep(number, pickle.loads(pickled), pickled)
 
-    if pool_pays(len(missing), workers):
+    # A very large file's `ast` tree alone takes about 200 bytes per byte of source (1 GB
+    # for a 5 MB file): it is parsed in a worker even when it is the only one, so that this
+    # process, which goes on to check the file, never holds it.
+    large = any(_size(files[number]) > LARGE for number in missing)
+    if pool_pays(len(missing), workers) or (large and can_fork()):
+        workers = min(workers, len(missing))
         in_pool(
             lambda number: dumped(_summary(files[number])),
             chunks_by_size(lambda number: _size(files[number]), missing, workers),

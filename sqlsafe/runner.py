@@ -359,7 +359,11 @@ def run_jobs(
 
 def pool_pays(count: int, workers: int) -> bool:
     """Whether `count` tasks are worth a fork pool of `workers`."""
-    return workers > 1 and count >= POOL_THRESHOLD and "fork" in _start_methods()
+    return workers > 1 and count >= POOL_THRESHOLD and can_fork()
+
+
+def can_fork() -> bool:
+    return "fork" in _start_methods()
 
 
 def in_pool(
