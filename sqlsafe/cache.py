@@ -6,7 +6,8 @@ the run's DETACH plan included) and the code of sqlsafe itself; its cache key ha
 them, so editing a model invalidates exactly the files that import what changed, and a hit
 can only return what a fresh check would (the CLI tests compare the output byte for byte).
 The index is cached as a whole, keyed by every indexed file's content: a run where nothing
-changed neither parses nor imports libcst.
+changed neither parses nor imports libcst. What the index needs of each file (its summary)
+is cached per file too, so an edit parses only the edited file for the index.
 
 The layout follows Ruff's: `CACHEDIR.TAG` (so backup tools skip the folder), a `.gitignore`
 that ignores everything, and one folder per sqlsafe build holding one file per project root.
@@ -41,7 +42,7 @@ CACHEDIR_TAG = (
 )
 GITIGNORE = "# Automatically created by sqlsafe.\n*\n"
 # Bumped when what an entry holds changes shape.
-FORMAT = "1"
+FORMAT = "2"
 SEAL_PURPOSE = "cache"
 # A build folder's name (`build_id`): nothing else in the cache folder is ever removed.
 BUILD_FOLDER = re.compile(r"[0-9a-f]{32}")
@@ -106,6 +107,9 @@ class Store:
     """path -> (size, mtime_ns, inode, ctime_ns, when it was read in ns, hash of its bytes)."""
     marks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
     """(kind, path) -> (key, flag): a yes/no fact about a file, kept while its key holds."""
+    summaries: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    """path -> (key, pickled summary): what the project index needs of the file. Kept
+    pickled: a run that needs no summary (a warm one) does not unpickle them."""
 
 
 class RunCache:
@@ -164,6 +168,14 @@ class RunCache:
         self.store.marks[(kind, str(path))] = (key, flag)
         self.dirty = True
 
+    def summary(self, path: Path, key: str) -> bytes | None:
+        known = self.store.summaries.get(str(path))
+        return known[1] if known is not None and known[0] == key else None
+
+    def put_summary(self, path: Path, key: str, pickled: bytes) -> None:
+        self.store.summaries[str(path)] = (key, pickled)
+        self.dirty = True
+
     def content(self, path: Path, stat: os.stat_result) -> str | None:
         """The hash of the file's bytes as an earlier run read them, if the file has not
         been touched since: what git's index does, to know without reading it. A file
@@ -203,6 +215,7 @@ class RunCache:
         kept = self.store.files.keys() | self.used
         self.store.contents = {p: c for p, c in self.store.contents.items() if p in kept}
         self.store.marks = {k: m for k, m in self.store.marks.items() if k[1] in kept}
+        self.store.summaries = {p: s for p, s in self.store.summaries.items() if p in kept}
         sealed = seal(pickle.dumps(self.store, pickle.HIGHEST_PROTOCOL), SEAL_PURPOSE)
         if sealed is None:
             return  # no key to seal with: a cache this run could not trust later

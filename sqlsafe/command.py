@@ -388,16 +388,19 @@ class CheckCommand:
         )  # fmt: skip
         indexed = cache.slot("index", key) if cache is not None else None
         if indexed is None:
-            from sqlsafe.index import build_index, module_name
+            from sqlsafe.index import module_name
+            from sqlsafe.indexing import IndexedFile, project_index
 
-            texts: dict[Path, bytes | str] = {}
-            for job in indexing:
-                text = job.text if job.text is not None else job.data
-                if text is not None:
-                    texts[job.path] = text
-            names = {job.path: module_name(job.path, job.settings.src_roots()) for job in indexing}
-            paths = [job.path for job in indexing]
-            index = build_index(paths, (), factories, names=names, sources=texts)
+            files = [
+                IndexedFile(
+                    job.path,
+                    module_name(job.path, job.settings.src_roots()),
+                    _content(job, contents),
+                    job.text if job.text is not None else job.data,
+                )
+                for job in indexing
+            ]
+            index = project_index(files, factories, cache, self.jobs)
             indexed = _Indexed.of(index, jobs)
             if cache is not None:
                 cache.put_slot("index", key, indexed)

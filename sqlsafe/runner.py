@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pathspec
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
     from sqlsafe.checks.base import Rule
+
+T = TypeVar("T")
 
 IO_ERROR_CODE = "E902"
 # Below this many files a pool costs more (start-up, pickling) than it saves.
@@ -311,27 +313,19 @@ class Run:
 Progress = Callable[[int], None]
 """Told how many more files are done."""
 
-_ACTIVE: tuple[Run, list[Job]] | None = None
+_TASK: Callable[[int], Any] | None = None
+"""What a forked worker computes for each number it is given (inherited, never pickled)."""
 
 
-def _process_chunk(chunk: list[int]) -> list[tuple[int, Outcome]]:
-    assert _ACTIVE is not None
-    run, jobs = _ACTIVE
-    done = []
-    for number in chunk:
-        with _collector_paused():
-            outcome = run.process(jobs[number])
-        # The parent has the text already: only what it lacks goes back through the pipe.
-        outcome.original = None
-        done.append((number, outcome))
-    return done
+def _run_chunk(chunk: list[int]) -> list[tuple[int, Any]]:
+    assert _TASK is not None
+    return [(number, _TASK(number)) for number in chunk]
 
 
 def run_jobs(
     run: Run, jobs: list[Job], workers: int | None = None, progress: Progress | None = None
 ) -> list[Outcome]:
     """Outcomes in the order of `jobs`, computed in a fork pool when it pays off."""
-    global _ACTIVE
     workers = workers or os.cpu_count() or 1
     results: list[Outcome | None] = [None] * len(jobs)
 
@@ -344,11 +338,57 @@ def run_jobs(
 
     # Files the pre-filter rules out cost a substring test: only the others go to workers.
     parsed = [number for number, job in enumerate(jobs) if run.may_parse(job)]
-    if workers <= 1 or len(parsed) < POOL_THRESHOLD or "fork" not in _start_methods():
+    if not pool_pays(len(parsed), workers):
         in_process(list(range(len(jobs))))
         return [outcome for outcome in results if outcome is not None]
+
+    def process(number: int) -> Outcome:
+        with _collector_paused():
+            outcome = run.process(jobs[number])
+        # The parent has the text already: only what it lacks goes back through the pipe.
+        outcome.original = None
+        return outcome
+
+    def received(chunk: list[tuple[int, Outcome]]) -> None:
+        for number, outcome in chunk:
+            outcome.original = _text(jobs[number])
+            results[number] = outcome
+        if progress is not None:
+            progress(len(chunk))
+
     _warm_parser()
-    _ACTIVE = (run, jobs)
+    in_pool(
+        process,
+        chunks_by_size(lambda number: _size(jobs[number]), parsed, workers),
+        workers,
+        received,
+        meanwhile=lambda: in_process(sorted(set(range(len(jobs))).difference(parsed))),
+    )
+    return [outcome for outcome in results if outcome is not None]
+
+
+def pool_pays(count: int, workers: int) -> bool:
+    """Whether `count` tasks are worth a fork pool of `workers`."""
+    return workers > 1 and count >= POOL_THRESHOLD and can_fork()
+
+
+def can_fork() -> bool:
+    return "fork" in _start_methods()
+
+
+def in_pool(
+    task: Callable[[int], T],
+    chunks: list[list[int]],
+    workers: int,
+    received: Callable[[list[tuple[int, T]]], None],
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
+    """`task(number)` for every number of `chunks`, in a fork pool of `workers`: forked
+    workers inherit `task` and whatever it reads, so only the numbers and the results are
+    pickled. `received` gets each chunk's results as they come back; `meanwhile` runs here
+    while the workers work. Ctrl-C stops the workers and raises KeyboardInterrupt."""
+    global _TASK
+    _TASK = task
     # Imported here: a run that finds everything in the cache never starts a pool.
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -369,19 +409,13 @@ def run_jobs(
     try:
         with ctrl_c:
             with ctrl_c.deferred():  # the workers are forked in `submit`
-                pending = {
-                    pool.submit(_process_chunk, chunk) for chunk in _chunks(jobs, parsed, workers)
-                }
-            in_process(sorted(set(range(len(jobs))).difference(parsed)))
+                pending = {pool.submit(_run_chunk, chunk) for chunk in chunks}
+            if meanwhile is not None:
+                meanwhile()
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    chunk = future.result()
-                    for number, outcome in chunk:
-                        outcome.original = _text(jobs[number])
-                        results[number] = outcome
-                    if progress is not None:
-                        progress(len(chunk))
+                    received(future.result())
     except BaseException as error:
         _stop(pool)
         if ctrl_c.seen and not isinstance(error, KeyboardInterrupt):
@@ -391,10 +425,9 @@ def run_jobs(
         pool.shutdown()
     finally:
         gc.unfreeze()
-        _ACTIVE = None
+        _TASK = None
     if ctrl_c.seen:
         raise KeyboardInterrupt
-    return [outcome for outcome in results if outcome is not None]
 
 
 class _CtrlC:
@@ -461,11 +494,14 @@ def _text(job: Job) -> str | None:
         return None
 
 
-def _chunks(jobs: list[Job], numbers: list[int], workers: int) -> list[list[int]]:
-    """Biggest files first, one per task, then the small rest in small chunks: a large file
-    must not end up last, alone on one core while the others idle, nor share a chunk with
-    the next largest. A task costs a fraction of a millisecond; a large file, seconds."""
-    order = sorted(numbers, key=lambda number: -_size(jobs[number]))
+def chunks_by_size(
+    size_of: Callable[[int], int], numbers: list[int], workers: int
+) -> list[list[int]]:
+    """The `numbers` of files (`size_of(number)`: in bytes) in pool tasks: biggest files first,
+    one per task, then the small rest in small chunks: a large file must not end up last,
+    alone on one core while the others idle, nor share a chunk with the next largest. A
+    task costs a fraction of a millisecond; a large file, seconds."""
+    order = sorted(numbers, key=lambda number: -size_of(number))
     alone = len(order) // 4
     size = max(1, min(8, (len(order) - alone) // (workers * 8)))
     rest = order[alone:]

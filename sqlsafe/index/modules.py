@@ -1,7 +1,8 @@
 """One parsed module: its dotted name and what its top level binds.
 
 Everything here is stdlib `ast` (about ten times faster to parse with than libcst);
-each file is read and parsed once, and the tree is dropped after the index is built.
+each file is read and parsed once, and its scope keeps only the parts of the tree the index
+reads (`pruning`): the rest is dropped with the tree as soon as the scope is made.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import cast
 
 from sqlsafe.index import newer_syntax
+from sqlsafe.index.pruning import pruned_value
 from sqlsafe.index.syntax import statements
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -101,10 +103,10 @@ class Import:
 @dataclass(frozen=True)
 class Definition:
     """A top-level class, function or assignment; `node` is the ClassDef / FunctionDef /
-    assigned value (None when the value cannot be singled out, as in tuple unpacking)."""
+    assigned value (None when the value cannot be singled out, as in tuple unpacking), as
+    `pruning` keeps it."""
 
     node: ast.AST | None
-    annotation: ast.expr | None = None
 
 
 Binding = Import | Definition
@@ -176,7 +178,16 @@ def parse_scope(path: Path, name: str, source: bytes | str) -> ModuleScope | Non
     scope = ModuleScope(name, path, path.stem == "__init__", import_root=import_root(path, name))
     _Binder(scope).block(tree.body, override=True)
     _collect_imports(scope, tree)
+    prune(scope)
     return scope
+
+
+def prune(scope: ModuleScope) -> None:
+    """Keep of the file's tree only what the index reads (see `pruning`): the rest of it
+    goes with the tree when `parse_scope` returns."""
+    for name, binding in scope.bindings.items():
+        if isinstance(binding, Definition):
+            scope.bindings[name] = Definition(pruned_value(binding.node))
 
 
 class _Binder:
@@ -217,10 +228,10 @@ class _Binder:
             self.bind(node.name, Definition(node), override)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
-                self.target(target, node.value, None, override)
+                self.target(target, node.value, override)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
-                self.target(node.target, node.value, node.annotation, override)
+                self.target(node.target, node.value, override)
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
             # The type checker's branch never runs: `else:` is what the program binds.
             self.block(node.orelse, override)
@@ -244,11 +255,9 @@ class _Binder:
             for case in node.cases:
                 self.block(case.body, override=False)
 
-    def target(
-        self, target: ast.expr, value: ast.expr, annotation: ast.expr | None, override: bool
-    ) -> None:
+    def target(self, target: ast.expr, value: ast.expr, override: bool) -> None:
         if isinstance(target, ast.Name):
-            self.bind(target.id, Definition(value, annotation), override)
+            self.bind(target.id, Definition(value), override)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 if isinstance(element, ast.Starred):

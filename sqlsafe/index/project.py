@@ -157,41 +157,55 @@ def build_index(
     from `roots`), `sources` the bytes or text read already (others are read here). Files
     that cannot be read or parsed are skipped (the engine reports them); so are later files
     that map to a module name already taken."""
-    # Every tree stays alive until the build ends, and the cyclic collector would walk all
-    # of them again and again (a 3x slowdown on SQLAlchemy's own 258 files). Trees hold no
-    # cycles worth collecting.
+    names, sources = names or {}, sources or {}
+    summaries = (
+        summarize(path, names.get(path) or module_name(path, roots), sources.get(path))
+        for path in indexing_order(files)
+    )
+    return merge(summaries, session_factories)
+
+
+def indexing_order(files: Iterable[Path]) -> list[Path]:
+    """The order in which files claim their module names: a stub names a module only when
+    no source file does."""
+    return sorted((Path(path) for path in files), key=lambda path: path.suffix == ".pyi")
+
+
+def summarize(path: Path, name: str, source: bytes | str | None = None) -> ModuleScope | None:
+    """What the index needs of one file (read here without `source`), or None when it
+    cannot be read or parsed. It depends on nothing but the file, its name and its place
+    (see `import_root`), so it is made in any process and cached per file."""
+    if source is None:
+        try:
+            source = path.read_bytes()
+        except OSError:
+            return None
+    return parse_scope(path, name, source)
+
+
+def merge(
+    summaries: Iterable[ModuleScope | None], session_factories: Sequence[str] = ()
+) -> ProjectIndex:
+    """The index of the modules the summaries (in `indexing_order`) describe: the first
+    summary of a module name wins; facts that cross modules (inheritance, re-exports,
+    factories made from another module's session class) are resolved here."""
+    # The finders make many small objects while every summary stays alive, and the cyclic
+    # collector would walk all of them again and again (a 3x slowdown on SQLAlchemy's own
+    # 258 files). Summaries hold no cycles worth collecting.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(files, roots, session_factories, names or {}, sources or {})
+        scopes: dict[str, ModuleScope] = {}
+        for summary in summaries:
+            if summary is not None and summary.name not in scopes:
+                scopes[summary.name] = summary
+        return _merged(scopes, session_factories)
     finally:
         if enabled:
             gc.enable()
 
 
-def _build(
-    files: Sequence[Path],
-    roots: Sequence[Path],
-    session_factories: Sequence[str],
-    names: Mapping[Path, str],
-    sources: Mapping[Path, bytes | str],
-) -> ProjectIndex:
-    scopes: dict[str, ModuleScope] = {}
-    for path in sorted(files, key=lambda p: Path(p).suffix == ".pyi"):
-        path = Path(path)
-        name = names.get(path) or module_name(path, roots)
-        if name in scopes:
-            continue
-        source = sources.get(path)
-        if source is None:
-            try:
-                source = path.read_bytes()
-            except OSError:
-                continue
-        scope = parse_scope(path, name, source)
-        if scope is not None:
-            scopes[name] = scope
-
+def _merged(scopes: dict[str, ModuleScope], session_factories: Sequence[str]) -> ProjectIndex:
     for scope in scopes.values():
         scope.locate_imports(scopes.keys())
     resolver = Resolver(scopes)

@@ -19,7 +19,7 @@ def guarded(function: Callable[..., T | None], *args: object) -> T | None:
         return None
 
 
-_BLOCKS = ("cases", "handlers", "finalbody", "orelse", "body")
+BLOCKS = ("cases", "handlers", "finalbody", "orelse", "body")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -37,7 +37,7 @@ def statements(body: Iterable[ast.stmt], nested_scopes: bool = False) -> Iterato
             continue
         if isinstance(node, ast.stmt):
             yield node
-        for name in _BLOCKS:
+        for name in BLOCKS:
             block = getattr(node, name, None)
             if block:
                 stack.extend(reversed(block))
