@@ -149,7 +149,19 @@ def visit_batched(module: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisito
     shapes = _SHAPES
     is_node = _NODE_TYPES
 
-    def walk(node: cst.CSTNode) -> None:
+    # An explicit stack rather than a recursive closure: a closure that calls itself is a
+    # cycle holding the visitors and, through them, the tree, and checks run with the cyclic
+    # collector paused (it would keep every segment of a large file alive). An entry is a
+    # node to visit, or the `leave_*` methods of a node whose children are all done.
+    stack: list[cst.CSTNode | tuple[list[Method], cst.CSTNode]] = [module]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            leave, done = item
+            for hook in leave:
+                hook(done)
+            continue
+        node = item
         cls = type(node)
         found = hooks.get(cls)
         if found is None:
@@ -157,23 +169,23 @@ def visit_batched(module: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisito
                 by_name.get(f"visit_{cls.__name__}", []),
                 by_name.get(f"leave_{cls.__name__}", []),
             )
-        for method in found[0]:
-            method(node)
+        for hook in found[0]:
+            hook(node)
+        if found[1]:
+            stack.append((found[1], node))
         shape = shapes.get(cls)
         if shape is None or shape.conditional:
             shape = _shape(node)
+        pending: list[cst.CSTNode] = []
         for name in shape.fields:
             value = getattr(node, name)
             kind = type(value)
             if kind is tuple or kind is list:
-                for child in value:
-                    walk(child)
+                pending.extend(value)
             elif is_node.get(kind) or (kind not in is_node and _is_node(kind)):
-                walk(value)
-        for method in found[1]:
-            method(node)
-
-    walk(module)
+                pending.append(value)
+        pending.reverse()
+        stack.extend(pending)
 
 
 def code_positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
