@@ -19,6 +19,16 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 Method = Callable[[cst.CSTNode], object]
 
+LAYOUT = frozenset(
+    kind
+    for kind in vars(cst).values()
+    if isinstance(kind, type)
+    and issubclass(kind, cst.CSTNode)
+    and kind.__module__ in ("libcst._nodes.whitespace", "libcst._nodes.op")
+)
+"""Whitespace, comments and operator tokens: node types that hold no expression or name,
+which walks over expressions can skip without looking inside."""
+
 
 @cache
 def visitor_names(visitor_class: type) -> tuple[str, ...]:
@@ -123,13 +133,19 @@ def _shape(node: cst.CSTNode) -> _Shape:
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """`node.children` without its cost: libcst collects them by rebuilding the node (with
     validation) through a visitor; this reads the same attributes in the same order."""
+    # Called for most nodes of every walk over a function: `_shape` and `_is_node` inlined
+    # as in `visit_batched`.
+    shape = _SHAPES.get(type(node))
+    if shape is None or shape.conditional:
+        shape = _shape(node)
+    is_node = _NODE_TYPES
     found: list[cst.CSTNode] = []
-    for name in _shape(node).fields:
+    for name in shape.fields:
         value = getattr(node, name)
         kind = type(value)
         if kind is tuple or kind is list:
             found.extend(value)
-        elif _is_node(kind):
+        elif is_node.get(kind) or (kind not in is_node and _is_node(kind)):
             found.append(value)
     return found
 
