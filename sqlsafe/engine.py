@@ -148,6 +148,16 @@ def _check_tree(
         index=index,
         settings=selection.rule_settings,
     )
+    try:
+        return _check_module(text, path, context, selection)
+    finally:
+        context.release()
+
+
+def _check_module(
+    text: str, path: Path, context: FileContext, selection: RuleSelection
+) -> tuple[list[Diagnostic], dict[str, object]]:
+    module = context.module
     rules = [rule_class(context) for rule_class in selection.rules]
     dependencies = set().union(*(rule.get_inherited_dependencies() for rule in rules))
     visitors: list[cst.BatchableCSTVisitor] = [_FunctionTracker(context), *rules]
@@ -189,7 +199,6 @@ def _check_tree(
         fix = None
         if finding.fix is not None:
             fix = selection.adjust(rule_class.code, writer.fix(finding.fix))
-        meta_url = rule_class.meta().url
         diagnostics.append(
             Diagnostic(
                 code=rule_class.code,
@@ -200,7 +209,7 @@ def _check_tree(
                 end=Location(where.end.line, where.end.column + 1),
                 severity=rule_class.severity,
                 fix=fix,
-                url=meta_url,
+                url=rule_class.url(),
                 related=tuple(_related(note, path, positions) for note in finding.notes),
             )
         )

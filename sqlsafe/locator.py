@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import bisect
+import re
 
 from sqlsafe.diagnostics import Location
+
+_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 class Locator:
     def __init__(self, text: str) -> None:
         self.text = text
+        # One regular expression pass: searching for "\r" from every line start would scan
+        # to the end of a text without one each time (quadratic in its lines).
         starts = [0]
-        index = 0
-        length = len(text)
-        while True:
-            cr = text.find("\r", index)
-            lf = text.find("\n", index)
-            if cr == -1 and lf == -1:
-                break
-            if cr != -1 and (lf == -1 or cr < lf):
-                index = cr + 2 if cr + 1 < length and text[cr + 1] == "\n" else cr + 1
-            else:
-                index = lf + 1
-            starts.append(index)
+        starts.extend(match.end() for match in _NEWLINE.finditer(text))
         self.line_starts = starts
 
     def location(self, offset: int) -> Location:

@@ -22,6 +22,16 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 # traversals (libcst's and this one) ignore it.
 Method = Callable[[cst.CSTNode], None]
 
+LAYOUT = frozenset(
+    kind
+    for kind in vars(cst).values()
+    if isinstance(kind, type)
+    and issubclass(kind, cst.CSTNode)
+    and kind.__module__ in ("libcst._nodes.whitespace", "libcst._nodes.op")
+)
+"""Whitespace, comments and operator tokens: node types that hold no expression or name,
+which walks over expressions can skip without looking inside."""
+
 
 @cache
 def visitor_names(visitor_class: type) -> tuple[str, ...]:
@@ -126,13 +136,19 @@ def _shape(node: cst.CSTNode) -> _Shape:
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """`node.children` without its cost: libcst collects them by rebuilding the node (with
     validation) through a visitor; this reads the same attributes in the same order."""
+    # Called for most nodes of every walk over a function: `_shape` and `_is_node` inlined
+    # as in `visit_batched`.
+    shape = _SHAPES.get(type(node))
+    if shape is None or shape.conditional:
+        shape = _shape(node)
+    is_node = _NODE_TYPES
     found: list[cst.CSTNode] = []
-    for name in _shape(node).fields:
+    for name in shape.fields:
         value = getattr(node, name)
         kind = type(value)
         if kind is tuple or kind is list:
             found.extend(value)
-        elif _is_node(kind):
+        elif is_node.get(kind) or (kind not in is_node and _is_node(kind)):
             found.append(value)
     return found
 
@@ -152,7 +168,19 @@ def visit_batched(module: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisito
     shapes = _SHAPES
     is_node = _NODE_TYPES
 
-    def walk(node: cst.CSTNode) -> None:
+    # An explicit stack rather than a recursive closure: a closure that calls itself is a
+    # cycle holding the visitors and, through them, the tree, and checks run with the cyclic
+    # collector paused (it would keep every segment of a large file alive). An entry is a
+    # node to visit, or the `leave_*` methods of a node whose children are all done.
+    stack: list[cst.CSTNode | tuple[list[Method], cst.CSTNode]] = [module]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            leave, done = item
+            for hook in leave:
+                hook(done)
+            continue
+        node = item
         cls = type(node)
         found = hooks.get(cls)
         if found is None:
@@ -160,23 +188,23 @@ def visit_batched(module: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisito
                 by_name.get(f"visit_{cls.__name__}", []),
                 by_name.get(f"leave_{cls.__name__}", []),
             )
-        for method in found[0]:
-            method(node)
+        for hook in found[0]:
+            hook(node)
+        if found[1]:
+            stack.append((found[1], node))
         shape = shapes.get(cls)
         if shape is None or shape.conditional:
             shape = _shape(node)
+        pending: list[cst.CSTNode] = []
         for name in shape.fields:
             value = getattr(node, name)
             kind = type(value)
             if kind is tuple or kind is list:
-                for child in value:
-                    walk(child)
+                pending.extend(value)
             elif is_node.get(kind) or (kind not in is_node and _is_node(kind)):
-                walk(value)
-        for method in found[1]:
-            method(node)
-
-    walk(module)
+                pending.append(value)
+        pending.reverse()
+        stack.extend(pending)
 
 
 def code_positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:

@@ -139,6 +139,12 @@ class FileContext:
             self._memo[slot] = compute()
         return self._memo[slot]  # type: ignore[return-value]
 
+    def release(self) -> None:
+        """Drop the per-node analyses once the file is done. Some refer back to this context
+        (a cycle), and checks run with the cyclic collector paused: kept, they would keep the
+        tree alive until it runs again, and it would then have to walk all of it."""
+        self._memo.clear()
+
 
 class Rule(FastVisitors):
     """Base of every rule. Subclasses set the class attributes and write `visit_*` methods.
@@ -219,8 +225,13 @@ class Rule(FastVisitors):
             explanation=explanation(cls),
             severity=cls.severity,
             fix_availability=cls.fix_availability,
-            url=DOCS_URL.format(code=cls.code.lower()),
+            url=cls.url(),
         )
+
+    @classmethod
+    def url(cls) -> str:
+        """The rule's documentation, without `meta`'s cost (it renders the docstring)."""
+        return DOCS_URL.format(code=cls.code.lower())
 
 
 def explanation(rule: type[Rule]) -> str:

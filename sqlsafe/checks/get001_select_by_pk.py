@@ -16,6 +16,7 @@ from sqlsafe.checks.names import COL, dotted
 from sqlsafe.checks.queries import Shape
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
+from sqlsafe.traversal import children
 
 if TYPE_CHECKING:
     from sqlsafe.screen import Syntax
@@ -652,22 +653,18 @@ class _Names(cst.CSTVisitor):
         return False
 
 
-class _Comments(cst.CSTVisitor):
-    def __init__(self, kept: list[cst.CSTNode]) -> None:
-        self.kept = set(kept)
-        self.found = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Comment):
-            self.found = True
-        return not self.found and node not in self.kept
-
-
 def _has_comments(node: cst.CSTNode, kept: list[cst.CSTNode]) -> bool:
     """A comment inside the replaced code but outside what the fix keeps would be lost."""
-    visitor = _Comments(kept)
-    node.visit(visitor)
-    return visitor.found
+    skipped = set(kept)
+    # sqlsafe's read-only `children`, not `node.visit`, which rebuilds every node it passes.
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.Comment:
+            return True
+        if current not in skipped:
+            stack.extend(children(current))
+    return False
 
 
 RULE = SelectByPrimaryKey

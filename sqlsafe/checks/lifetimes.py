@@ -29,13 +29,14 @@ from sqlsafe.checks import queries
 from sqlsafe.checks.base import FileContext, Index, ModelFacts
 from sqlsafe.checks.names import dotted
 from sqlsafe.checks.queries import Library, Shape
+from sqlsafe.checks.scopes import COMPREHENSIONS
 from sqlsafe.checks.sessions import (
     SessionKind,
     is_sqlmodel_session,
     parameter_bindings,
     session_made_by,
 )
-from sqlsafe.traversal import children
+from sqlsafe.traversal import LAYOUT, children
 
 
 class Expiry(IntEnum):
@@ -168,6 +169,8 @@ _INSPECTING = frozenset({"print", "len", "isinstance", "type", "id", "repr", "st
 _LOADER_OPTIONS = frozenset(
     {"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"}
 )
+# Nodes an expression walk does not enter: code that runs later, if at all, and layout.
+_OPAQUE = LAYOUT | {cst.Lambda, cst.FunctionDef, cst.ClassDef}
 _BEGIN_EXIT = "the commit at the end of the `begin()` block"
 _CONSTRUCTORS = frozenset({"model_validate", "from_orm", "parse_obj", "validate"})
 
@@ -535,21 +538,29 @@ class _Walker:
         """Apply the effects of evaluating `node`, in evaluation order."""
         if self.state is None:
             return
-        if isinstance(node, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+        # Dispatch on the node's exact type: libcst's node classes have no subclasses, and
+        # `isinstance` against them is an ABC check, the main cost of this walk over every
+        # node of an expression.
+        kind = type(node)
+        if kind in _OPAQUE:
             return
-        if isinstance(node, cst.Yield):
+        if kind is cst.Yield:
             self.analysis.yields = True
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        elif kind in COMPREHENSIONS:
+            assert isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp))
             self.comprehension(node)
             return
-        if isinstance(node, cst.Call):
+        elif kind is cst.Call:
+            assert isinstance(node, cst.Call)
             self.call(node)
             return
-        if isinstance(node, cst.NamedExpr):
+        elif kind is cst.NamedExpr:
+            assert isinstance(node, cst.NamedExpr)
             self.expression(node.value)
             self.bind(node.target, self.value(node.value))
             return
-        if isinstance(node, cst.Attribute):
+        elif kind is cst.Attribute:
+            assert isinstance(node, cst.Attribute)
             self.expression(node.value)
             if isinstance(node.value, cst.Name):
                 self.read(node, node.value.value, node.attr.value)

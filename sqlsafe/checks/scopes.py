@@ -17,7 +17,7 @@ import libcst as cst
 
 from sqlsafe.checks.base import FileContext
 from sqlsafe.checks.names import dotted
-from sqlsafe.traversal import children
+from sqlsafe.traversal import LAYOUT, children
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ class Scope:
 
 
 Cst = cst.CSTNode
+COMPREHENSIONS = frozenset({cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp})
 
 
 class _ScopeBuilder:
@@ -264,7 +265,14 @@ class _ScopeBuilder:
         return None
 
     def expression(self, node: Cst, parent: Cst | None, grandparent: Cst | None) -> None:
-        if isinstance(node, cst.Name):
+        # Dispatch on the node's exact type: libcst's node classes have no subclasses, and
+        # `isinstance` against them is an ABC check, the main cost of this walk over every
+        # node of a scope.
+        kind = type(node)
+        if kind in LAYOUT:
+            return
+        if kind is cst.Name:
+            assert isinstance(node, cst.Name)
             bound = self.lookup(node.value)
             if bound is not None:
                 self.scope.inner[node] = bound
@@ -274,23 +282,27 @@ class _ScopeBuilder:
             use = Use(node, self.site(), parent, grandparent)
             self.scope.uses[node] = use
             self.scope.uses_by_name.setdefault(node.value, []).append(use)
-        elif isinstance(node, (cst.Attribute, cst.Arg)):
+        elif kind is cst.Attribute or kind is cst.Arg:
+            assert isinstance(node, (cst.Attribute, cst.Arg))
             # Neither an attribute's name nor a keyword is a variable.
             self.expression(node.value, node, parent)
-        elif isinstance(node, cst.NamedExpr):
+        elif kind is cst.NamedExpr:
+            assert isinstance(node, cst.NamedExpr)
             self.expression(node.value, node, parent)
             if isinstance(node.target, cst.Name):
                 self.define(node.target.value, "value", node.value, kills=False)
-        elif isinstance(node, cst.Lambda):
+        elif kind is cst.Lambda:
+            assert isinstance(node, cst.Lambda)
             frame: dict[str, Definition] = {}
             for name in self.names_in(node.params):
                 frame[name] = Definition(name, "unknown", None, self.site(), True)
             self.env.append(frame)
             self.expression(node.body, node, parent)
             self.env.pop()
-        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        elif kind in COMPREHENSIONS:
+            assert isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp))
             self.comprehension(node)
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        elif kind is cst.FunctionDef or kind is cst.ClassDef:
             return
         else:
             for child in children(node):

@@ -121,10 +121,18 @@ def g{n}(engine, hid):
 """
 
 
+PEAK_KB = 1_400_000
+"""Measured 1.12 GB (1.87 GB before each segment's tree was freed with it)."""
+CPU_SECONDS = 120
+"""Measured 98 s of user CPU on a machine with a load average of 15 (123 s before the
+line-start and layout-node fixes, under the same load)."""
+
+
 @pytest.mark.slow
 def test_a_5_mb_file_is_checked_in_bounded_memory(tmp_path: Path) -> None:
-    """Checked whole, this file peaked at 6.7 GB; in segments at 1.9 GB (most of it the
-    project index's `ast` tree, which segments do not bound)."""
+    """Checked whole, this file peaked at 6.7 GB; in segments at 1.9 GB while each segment's
+    tree outlived it, now at about 1.1 GB (nearly all of it the project index's `ast` tree,
+    which segments do not bound)."""
     app = tmp_path / "app"
     app.mkdir()
     (app / "__init__.py").write_text("")
@@ -133,6 +141,7 @@ def test_a_5_mb_file_is_checked_in_bounded_memory(tmp_path: Path) -> None:
     body = "".join(FUNCTION.format(n=n) for n in range(30_000))
     (app / "big.py").write_text(header + body)
     assert (app / "big.py").stat().st_size > 5_000_000
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         [sys.executable, "-m", "sqlsafe", "check", "--no-cache", "--statistics", "."],
         cwd=tmp_path,
@@ -141,9 +150,14 @@ def test_a_5_mb_file_is_checked_in_bounded_memory(tmp_path: Path) -> None:
         env={**os.environ, "SQLSAFE_NO_CACHE": "1"},
         check=False,
     )
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kb = after.ru_maxrss
+    cpu_seconds = after.ru_utime - before.ru_utime
     assert result.stdout.splitlines()[:2] == [
         "30000\tSQL001\t[*] exec-positional-params",
         "30000\tGET001\t[ ] select-by-primary-key",
     ], result.stdout + result.stderr
-    assert peak_kb < 2_500_000, peak_kb
+    # Bounds with room for a loaded machine; a segment's tree kept alive after it fails the
+    # first.
+    assert peak_kb < PEAK_KB, peak_kb
+    assert cpu_seconds < CPU_SECONDS, cpu_seconds
