@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pathspec
 
 from sqlsafe import source as sources
+from sqlsafe.checks.plan import Plan
 from sqlsafe.checks.project import EmptyIndex, Index
 from sqlsafe.checks.registry import load
 from sqlsafe.config import Settings
@@ -188,6 +189,8 @@ class Run:
     options: Options
     index: Index = field(default_factory=EmptyIndex)
     index_names: frozenset[str] = frozenset()
+    plan: Plan | None = None
+    """The run's DETACH plan (None: each file is planned on its own)."""
     parsed: frozenset[Path] = frozenset()
     """Files CPython's parser accepted while the index was built: no syntax error to look for."""
 
@@ -220,7 +223,7 @@ class Run:
     def _triggered(self, selection: RuleSelection, text: str) -> tuple[type[Rule], ...]:
         if not self.options.prefilter:
             return selection.rules
-        return triggered(selection.rules, text, self.index)
+        return triggered(selection.rules, text, self.index, self.plan)
 
     def process(self, job: Job) -> Outcome:
         outcome = Outcome(job.path)
@@ -262,6 +265,7 @@ class Run:
                 dataclasses.replace(selection, rules=rules),
                 self.index,
                 display_path=job.display,
+                plan=self.plan,
             )
             if current is text:
                 outcome.facts = result.facts

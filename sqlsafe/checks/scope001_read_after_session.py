@@ -16,6 +16,7 @@ from sqlsafe.checks.lifetimes import (
     session_triggers,
     statements_after,
 )
+from sqlsafe.checks.plan import Plan
 from sqlsafe.checks.story import story
 from sqlsafe.diagnostics import Applicability, FixAvailability
 from sqlsafe.traversal import children
@@ -92,7 +93,7 @@ class ReadAfterSession(Rule):
     triggers = SESSION_TRIGGERS
 
     @classmethod
-    def triggers_for(cls, index: Index) -> tuple[str, ...]:
+    def triggers_for(cls, index: Index, plan: Plan | None = None) -> tuple[str, ...]:
         return session_triggers(index)
 
     def visit_Module(self, node: cst.Module) -> None:

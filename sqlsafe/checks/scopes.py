@@ -15,7 +15,7 @@ from typing import Literal
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.base import FileContext, MemoKey
 from sqlsafe.checks.names import dotted
 from sqlsafe.traversal import children
 
@@ -330,6 +330,9 @@ class _ScopeBuilder:
         self.env.pop()
 
 
+_SCOPE: MemoKey[Scope] = MemoKey("scope")
+
+
 def scope_of(context: FileContext, node: cst.FunctionDef | cst.Module) -> Scope:
     """Definitions and uses of the local names of a function (or of the module), once."""
 
@@ -343,7 +346,7 @@ def scope_of(context: FileContext, node: cst.FunctionDef | cst.Module) -> Scope:
             builder.block(node)
         return scope
 
-    return context.memo("scopes.scope", node, compute)
+    return context.memo(_SCOPE, node, compute)
 
 
 def resolvable_here(context: FileContext, text: str) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.base import FileContext, MemoKey
 from sqlsafe.checks.blocks import statements
 from sqlsafe.checks.names import (
     ASYNC_SESSION_CLASSES,
@@ -110,7 +110,7 @@ def _module_sessionmakers(context: FileContext) -> dict[str, SessionKind]:
                             found[qualname] = _sessionmaker_kind(context, small.value, maker)
         return found
 
-    return context.memo("sessionmakers", context.module, compute)
+    return context.memo(_SESSIONMAKERS, context.module, compute)
 
 
 def session_made_by(context: FileContext, expression: cst.BaseExpression) -> SessionKind | None:
@@ -200,7 +200,7 @@ def _session_of_param(context: FileContext, param: cst.Param) -> SessionKind | N
 def bindings(context: FileContext, function: cst.FunctionDef | None) -> dict[str, SessionBinding]:
     """Session names bound in `function` (or at module level for None), computed once."""
     node: cst.CSTNode = function if function is not None else context.module
-    return context.memo("sessions", node, lambda: _compute_bindings(context, function))
+    return context.memo(_BINDINGS, node, lambda: _compute_bindings(context, function))
 
 
 def parameter_bindings(
@@ -248,6 +248,10 @@ def _compute_bindings(
                 if isinstance(target, cst.Name):
                     found[target.value] = SessionBinding(target.value, kind, statement)
     return found
+
+
+_SESSIONMAKERS: MemoKey[dict[str, SessionKind]] = MemoKey("module-level sessionmakers")
+_BINDINGS: MemoKey[dict[str, SessionBinding]] = MemoKey("session names a scope binds")
 
 
 def receiver_session(
