@@ -51,6 +51,7 @@ from sqlsafe.checks.lifetimes import (
 )
 from sqlsafe.checks.names import ImportTable, dotted
 from sqlsafe.checks.plan import FACTS, Call, Found, Plan, PlanFile, Target, Trees, decide
+from sqlsafe.checks.scopes import binds
 from sqlsafe.checks.story import elsewhere, story
 from sqlsafe.checks.truth import is_truth_test
 from sqlsafe.diagnostics import Applicability
@@ -317,7 +318,7 @@ class _Callers:
         scope = self.scope(node)
         if not isinstance(scope, cst.FunctionDef):
             return False
-        return head in _local_names(scope)
+        return binds(self.context, scope, head)
 
     def scope(self, node: cst.CSTNode) -> cst.CSTNode:
         current = self.parent(node)
@@ -342,36 +343,6 @@ class _Callers:
 
 # Names that define rather than refer: `def get_user`, `import get_user`, parameters.
 _DEFINING = (cst.ImportAlias, cst.FunctionDef, cst.ClassDef, cst.Param, cst.AsName)
-
-
-def _local_names(function: cst.FunctionDef) -> frozenset[str]:
-    params = function.params
-    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
-    names.update(_assigned_names(function.body))
-    return frozenset(names)
-
-
-def _assigned_names(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
-            if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
-                found.add(current.name.value)
-            continue
-        target = getattr(current, "target", None)
-        if isinstance(
-            current, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)
-        ) and isinstance(target, cst.Name):
-            found.add(target.value)
-        elif isinstance(current, cst.AsName) and isinstance(current.name, cst.Name):
-            found.add(current.name.value)
-        stack.extend(children(current))
-    return found
 
 
 class _Follower:
@@ -511,7 +482,7 @@ class _Follower:
         if isinstance(scope, cst.Lambda):
             self.fail("the result is used in a lambda")
             return
-        uses = [node for node in _names_in(scope, target.value) if node is not target]
+        uses = [n for n in _names_in(self.callers.context, scope, target.value) if n is not target]
         for use in uses:
             if self.escape is not None:
                 return
@@ -525,7 +496,7 @@ class _Follower:
             self.expression(use, listed=listed)
 
 
-def _names_in(scope: cst.CSTNode, name: str) -> list[cst.Name]:
+def _names_in(context: FileContext, scope: cst.CSTNode, name: str) -> list[cst.Name]:
     """Uses of `name` in a scope, and in nested functions that do not bind it themselves."""
     found = []
     stack = [scope.body if isinstance(scope, cst.FunctionDef) else scope]
@@ -536,7 +507,7 @@ def _names_in(scope: cst.CSTNode, name: str) -> list[cst.Name]:
         if isinstance(node, cst.Attribute):
             stack.append(node.value)
             continue
-        if isinstance(node, cst.FunctionDef) and name in _local_names(node):
+        if isinstance(node, cst.FunctionDef) and binds(context, node, name):
             continue
         if isinstance(node, (cst.Global, cst.Nonlocal)):
             found.extend(n.name for n in node.names if n.name.value == name)

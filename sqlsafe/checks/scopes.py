@@ -57,6 +57,8 @@ class Scope:
     """Uses bound by a comprehension or lambda inside this scope."""
     inner_uses: dict[Definition, list[Use]] = field(default_factory=dict)
     params: frozenset[str] = frozenset()
+    """Every name the parameter list mentions: the parameters, and the names their
+    annotations and defaults use too (`parameters` gives the parameters alone)."""
     declared: set[str] = field(default_factory=set)
     """`global` / `nonlocal` names."""
 
@@ -347,6 +349,24 @@ def scope_of(context: FileContext, node: cst.FunctionDef | cst.Module) -> Scope:
         return scope
 
     return context.memo(_SCOPE, node, compute)
+
+
+def parameters(function: cst.FunctionDef) -> frozenset[str]:
+    """The names a function's parameters bind (not the names their annotations and
+    defaults use: those are evaluated outside the function)."""
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return frozenset(names)
+
+
+def binds(context: FileContext, function: cst.FunctionDef, name: str) -> bool:
+    """Does the function bind `name` as a local of its own: a parameter, or any definition
+    but an import (an imported name means what it means at module level)?"""
+    definitions = scope_of(context, function).definitions.get(name, ())
+    return name in parameters(function) or any(d.kind != "import" for d in definitions)
 
 
 def resolvable_here(context: FileContext, text: str) -> bool:

@@ -22,6 +22,7 @@ from sqlsafe.checks.names import (
     SQLMODEL_SESSION_CLASSES,
     canonical_session_class,
 )
+from sqlsafe.checks.scopes import parameters
 from sqlsafe.index.types import SQLALCHEMY_SESSION
 
 _WRAPPERS = frozenset({"typing.Annotated", "typing_extensions.Annotated", "typing.Optional"})
@@ -263,18 +264,10 @@ def receiver_session(
             binding = bindings(context, function).get(receiver.value)
             if binding is not None:
                 return binding
-            if _binds_locally(function, receiver.value):
+            if receiver.value in parameters(function):
                 return None
         return bindings(context, None).get(receiver.value)
     return session_made_by(context, receiver)
-
-
-def _binds_locally(function: cst.FunctionDef, name: str) -> bool:
-    params = function.params
-    return any(
-        p.name.value == name
-        for p in (*params.posonly_params, *params.params, *params.kwonly_params)
-    )
 
 
 def kind_of(found: SessionBinding | SessionKind | None) -> SessionKind | None:
