@@ -14,19 +14,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlsafe import source as sources
+from sqlsafe.checks.plan import Plan, Planner, Source, Trees, fingerprint, looks_into, mentions
 from sqlsafe.config import Resolver, Settings
 from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Diagnostic
 from sqlsafe.files import discover, is_excluded, is_gitignored
-from sqlsafe.prefilter import mentions_orm
 from sqlsafe.report import FixMode, Report
-from sqlsafe.runner import POOL_THRESHOLD, Job, Mode, Options, Outcome, Run, io_error, run_jobs
+from sqlsafe.runner import (
+    POOL_THRESHOLD,
+    Job,
+    Mode,
+    Options,
+    Outcome,
+    Run,
+    io_error,
+    run_jobs,
+    selection_for,
+)
 
 if TYPE_CHECKING:
     from sqlsafe.cache import RunCache
-    from sqlsafe.checks.project import Index
     from sqlsafe.diagnostics import RuleMeta
     from sqlsafe.index import ProjectIndex
     from sqlsafe.journal import Journal
+    from sqlsafe.selection import RuleSelection
     from sqlsafe.writer import Writes
 
 NO_FILES_WARNING = "warning: No Python files found under the given path(s)"
@@ -120,6 +130,8 @@ class CheckCommand:
     _project: list[Job] = field(default_factory=list, init=False, repr=False)
     """The project's files that the run was not given: indexed and planned over, not
     checked."""
+    _writable_paths: frozenset[Path] | None = field(default=None, init=False, repr=False)
+    """The files this run may write when it plans over more (see `_writable`)."""
     _plan_slot: str = field(default="plan", init=False, repr=False)
     """Where the cache keeps this run's DETACH plan: a fix of part of a project keeps its
     own (see `_writable`), so that pre-commit's runs do not evict the whole tree's."""
@@ -174,7 +186,8 @@ class CheckCommand:
         if journal is not None and mode is not Mode.FIX:
             missing.extend(self._unfinished(journal, outcome))
         self._project = project = self._project_jobs(jobs, report.display_path)
-        self._plan_slot = "plan" if self._writable(jobs) is None else "plan:part"
+        self._writable_paths = self._writable(jobs)
+        self._plan_slot = "plan" if self._writable_paths is None else "plan:part"
         cache = self._cache(mode, jobs)
         planning = [self._as_saved(job) for job in jobs]
         contents = _read([*planning, *project], cache)
@@ -365,7 +378,7 @@ class CheckCommand:
         jobs: list[Job],
         contents: dict[Path, str],
         cache: RunCache | None,
-    ) -> tuple[_Indexed, _Plan | None]:
+    ) -> tuple[_Indexed, Plan | None]:
         """The project index (from the cache when no indexed file changed), and the DETACH
         plan when the cache holds it for these files (None: it must be made). Both come
         back unopened: a run that finds every file in the cache
@@ -408,9 +421,9 @@ class CheckCommand:
         previous = cache.any_slot(self._plan_slot) if cache is not None else None
         if cache is None or previous is None:
             return indexed, None
-        key = self._plan_key(jobs, contents, indexed, cache, _Plan(*previous))
-        cached = cache.slot(self._plan_slot, key)
-        return indexed, _Plan(*cached) if cached is not None else None
+        key = self._plan_key(jobs, contents, indexed, cache, previous)
+        cached: Plan | None = cache.slot(self._plan_slot, key)
+        return indexed, cached
 
     def _plan_key(
         self,
@@ -418,34 +431,19 @@ class CheckCommand:
         contents: dict[Path, str],
         indexed: _Indexed,
         cache: RunCache,
-        plan: _Plan,
+        plan: Plan,
     ) -> str:
-        """What `plan` depends on: every file's place in the run, and the text of the files
-        that can hold a function it decides on. While it converts nothing, those are the
-        files that may own a session (what the planner parses); once it converts a
-        function, every file may hold a caller: every text counts, and so does every
-        project file outside the run (one that names the function blocks it)."""
+        """The cache key of `plan` made over `jobs` (`Planner.key`)."""
         from sqlsafe.cache import build_id, digest, settings_key
 
-        everything = bool(plan.names)
-        writable = self._writable(jobs)
-        parts = [f"everything={everything}", f"writable={sorted(writable or ())}"]
-        # In path order: a check of one file plans what the check of the whole tree does.
-        for job in sorted([*jobs, *self._project], key=lambda job: job.path):
+        def describe(job: Source, every_text: bool) -> str:
+            assert isinstance(job, Job)
             content = _content(job, contents)
-            if not everything and content is not None:
+            if not every_text and content is not None:
                 content = content if self._may_plan(job, content, indexed, cache) else "-"
-            parts.append(f"{job.path}={job.display}={settings_key(job.settings)}={content}")
-        if everything:
-            # A project file outside the run that names a converted function blocks it.
-            from sqlsafe.checks.migration_pass import outside_files
+            return f"{job.path}={job.display}={settings_key(job.settings)}={content}"
 
-            roots = {job.settings.root for job in jobs}
-            checked = {job.path.resolve() for job in jobs}
-            for _, path in outside_files(roots, checked, self._not_project_code):
-                with contextlib.suppress(OSError):
-                    stat = path.stat()
-                    parts.append(f"outside {path}={stat.st_size}:{stat.st_mtime_ns}")
+        parts = self._planner(indexed.names).key(plan, jobs, describe)
         return digest("plan", build_id(), indexed.fingerprint, *parts)
 
     def _writable(self, jobs: list[Job]) -> frozenset[Path] | None:
@@ -460,9 +458,8 @@ class CheckCommand:
         return self.base.respect_gitignore and is_gitignored(path, is_dir, inherited=False)
 
     def _may_plan(self, job: Job, content: str, indexed: _Indexed, cache: RunCache) -> bool:
-        """Whether the planner looks into this file: it passes the pre-filter (the planner
-        sees no other text, see `_plan`) and may own a session, as the planner decides it.
-        Kept per file and content, so that unchanged files are not read for it."""
+        """Whether the planner looks into this file (`looks_into`), kept per file and
+        content, so that unchanged files are not read for it."""
         key = f"{content}:{indexed.fingerprint}"
         known = cache.mark("plan", job.path, key)
         if known is not None:
@@ -471,51 +468,28 @@ class CheckCommand:
             text = job.read().text
         except sources.SourceError:
             text = ""
-        may = mentions_orm(text, indexed.names) and _owns_sessions(text, indexed.factories)
+        may = looks_into(text, indexed.names, indexed.factories)
         cache.put_mark("plan", job.path, key, may)
         return may
 
-    def _plan(
-        self, run: Run, jobs: list[Job], facts: dict[Path, dict[str, object]] | None = None
-    ) -> _Plan:
-        """DETACH fixes change what functions return: decide for the whole run which
-        functions are converted and where their callers are.
+    def _planner(self, names: frozenset[str], run: Run | None = None) -> Planner:
+        """The planner of this run; `names`: what the pre-filter looks for."""
 
-        A function is a candidate only in a file that names the ORM or the index (the
-        pre-filter's promise, which the check of that file relies on too), so the planner
-        first sees only those files' text: it then parses a handful of files rather than
-        every file that mentions some `Session`. With `facts`, the run facts of every
-        file's check, it parses none of them for that. Callers need no such test, but they
-        matter only once a function is converted; then the planner runs again on every
-        text."""
-        texts = [_Text(job) for job in [*jobs, *self._project]]
-        passing = [
-            not run.options.prefilter or mentions_orm(text.text or "", run.index_names)
-            for text in texts
-        ]
-        if not any(passing):
-            return _Plan()  # nothing to plan, and no libcst to import for it
-        from sqlsafe.checks.migration_pass import plan_run
+        def trees() -> Trees:
+            # libcst, imported only when a file is parsed for the plan.
+            from sqlsafe.checks.migration import trees
 
-        ignored, writable = self._not_project_code, self._writable(jobs)
-        planned, converted = plan_run(
-            run.index,
-            [t.only(p) for t, p in zip(texts, passing, strict=True)],
-            facts,
-            ignored,
-            writable,
-        )
-        if converted:
-            planned, converted = plan_run(run.index, texts, facts, ignored, writable)
-        migration_plan = getattr(planned, "migration_plan", None)
-        if migration_plan is None:
-            return _Plan(names=converted, mentioned=converted)
-        functions = {*migration_plan.converted, *migration_plan.blocked}
-        return _Plan(
-            migration_plan.fingerprint(),
-            converted,
-            frozenset(name.rpartition(".")[2] for name in functions),
-            pickle.dumps(migration_plan),
+            assert run is not None
+            return trees(run.index)
+
+        return Planner(
+            self._project,
+            _selection,
+            trees,
+            owners=run.index.factory_names if run is not None else frozenset(),
+            names=names if run is None or run.options.prefilter else None,
+            ignored=self._not_project_code,
+            writable=self._writable_paths,
         )
 
     def _check(
@@ -525,7 +499,7 @@ class CheckCommand:
         contents: dict[Path, str],
         cache: RunCache | None,
         indexed: _Indexed,
-        plan: _Plan | None,
+        plan: Plan | None,
         planning: list[Job],
     ) -> list[Outcome]:
         """Every job's outcome, in order: from the cache where its key is there, checked
@@ -545,15 +519,12 @@ class CheckCommand:
             # cover only the files the run was given.
             if len(jobs) >= POOL_THRESHOLD and not self._project:
                 deferred = True
-                plan = _Plan(*previous) if previous is not None else _Plan()
+                plan = previous
             else:
-                plan = self._plan(run, planning)
+                plan = self._planner(run.index_names, run).before_checks(planning)
                 if cache is not None:
-                    cache.put_slot(
-                        self._plan_slot,
-                        self._plan_key(planning, contents, indexed, cache, plan),
-                        plan.entry,
-                    )
+                    key = self._plan_key(planning, contents, indexed, cache, plan)
+                    cache.put_slot(self._plan_slot, key, plan)
         results: list[Outcome | None] = [None] * len(jobs)
         keys = self._keys(run, jobs, contents, indexed, plan) if cache is not None else {}
         if cache is not None:
@@ -565,17 +536,17 @@ class CheckCommand:
         self._run(run, jobs, fresh, results, indexed, plan)
         if deferred:
             facts = {jobs[n].path: r.facts for n, r in enumerate(results) if r is not None}
-            made = self._plan(run, jobs, facts)
-            if made.fingerprint != plan.fingerprint:
-                names = made.mentioned | plan.mentioned
-                again = [n for n, job in enumerate(jobs) if _mentions(job, names)]
+            made = self._planner(run.index_names, run).from_facts(jobs, facts)
+            if made.fingerprint() != fingerprint(plan):
+                names = made.mentioned() | (plan.mentioned() if plan is not None else frozenset())
+                again = [n for n, job in enumerate(jobs) if mentions(job, names)]
                 self._run(run, jobs, again, results, indexed, made)
                 if cache is not None:
                     keys = self._keys(run, jobs, contents, indexed, made)
                 fresh = list(range(len(jobs)))  # every key changed with the plan
             if cache is not None:
                 key = self._plan_key(jobs, contents, indexed, cache, made)
-                cache.put_slot(self._plan_slot, key, made.entry)
+                cache.put_slot(self._plan_slot, key, made)
         if cache is not None:
             for number in fresh:
                 result = results[number]
@@ -591,7 +562,7 @@ class CheckCommand:
         jobs: list[Job],
         contents: dict[Path, str],
         indexed: _Indexed,
-        plan: _Plan,
+        plan: Plan | None,
     ) -> dict[int, str]:
         from sqlsafe.cache import build_id, digest, settings_key
 
@@ -604,7 +575,7 @@ class CheckCommand:
             if content is not None and facts is not None:
                 keys[number] = digest(
                     build_id(), options, settings_key(job.settings), str(job.path),
-                    job.display, content, facts, plan.fingerprint,
+                    job.display, content, facts, fingerprint(plan),
                 )  # fmt: skip
         return keys
 
@@ -615,15 +586,16 @@ class CheckCommand:
         numbers: list[int],
         results: list[Outcome | None],
         indexed: _Indexed,
-        plan: _Plan,
+        plan: Plan | None,
     ) -> None:
         if not numbers:
             return
         from sqlsafe.progress import progress_bar
 
         indexed.open(run)
-        run.index = plan.attach(run.index)
-        run.index_names |= plan.names
+        run.plan = plan
+        if plan is not None:
+            run.index_names |= plan.names()
         bar = progress_bar(len(numbers), self.progress, self._started)
         try:
             checked = run_jobs(run, [jobs[n] for n in numbers], self.jobs, bar)
@@ -749,25 +721,6 @@ def _read(jobs: list[Job], cache: RunCache | None) -> dict[Path, str]:
     return contents
 
 
-class _Text:
-    """A job as the DETACH planner reads it: with its text, so that it reads no file again."""
-
-    def __init__(self, job: Job, text: str | None = None, read: bool = True) -> None:
-        self.path, self.display, self.settings = job.path, job.display, job.settings
-        self.job = job
-        self.text = text if not read else job.text
-        if read and self.text is None:
-            try:
-                self.text = job.read().text
-            except sources.SourceError:
-                self.text = None  # the planner reads it, and leaves it out as its check will
-
-    def only(self, passing: bool) -> _Text:
-        """This job, or one whose text holds nothing to plan (the planner still counts the
-        file as part of the run)."""
-        return self if passing else _Text(self.job, "", read=False)
-
-
 class _Indexed:
     """The project index with what a run needs before it knows whether to open it: its
     fingerprint and each file's cache-key facts (`fingerprint_of` the modules it imports)."""
@@ -824,47 +777,9 @@ class _Indexed:
         run.parsed = frozenset(index.modules.values())
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """The run's DETACH plan as the cache keeps it."""
-
-    fingerprint: str = ""
-    names: frozenset[str] = frozenset()
-    """Functions it converts: files that name one may hold callers to migrate."""
-    mentioned: frozenset[str] = frozenset()
-    """Every function it decides on: only files that name one can depend on it."""
-    pickled: bytes | None = None
-
-    @property
-    def entry(self) -> tuple[str, frozenset[str], frozenset[str], bytes | None]:
-        return self.fingerprint, self.names, self.mentioned, self.pickled
-
-    def attach(self, index: Index) -> Index:
-        if self.pickled is None:
-            return index
-        from sqlsafe.checks.migration import PlannedIndex
-
-        return PlannedIndex(index, pickle.loads(self.pickled))
-
-
-def _owns_sessions(text: str, factories: frozenset[str]) -> bool:
-    """The DETACH planner's own test of a file (imported only for files that pass the
-    pre-filter, which are checked, so libcst is loaded for them anyway)."""
-    from sqlsafe.checks.migration import Unit
-
-    return Unit(lambda: None, "", text, owners=factories).may_own_sessions()
-
-
-def _mentions(job: Job, names: frozenset[str]) -> bool:
-    if not names:
-        return False
-    text = job.text
-    if text is None:
-        try:
-            text = job.read().text
-        except sources.SourceError:
-            return False
-    return any(name in text for name in names)
+def _selection(job: Source) -> RuleSelection:
+    assert isinstance(job, Job)
+    return selection_for(job.path, job.settings)
 
 
 def _cacheable(outcome: Outcome) -> bool:

@@ -18,6 +18,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from sqlsafe import segments, suppression
 from sqlsafe.checks.base import BLOCK_INDENT, FileContext, Index, Note
 from sqlsafe.checks.names import ImportTable
+from sqlsafe.checks.plan import Plan
 from sqlsafe.diagnostics import (
     Diagnostic,
     Location,
@@ -90,14 +91,17 @@ def check_source(
     selection: RuleSelection,
     index: Index,
     display_path: str | None = None,
+    plan: Plan | None = None,
 ) -> CheckResult:
-    """Every diagnostic for one file's text, with `# noqa` applied."""
+    """Every diagnostic for one file's text, with `# noqa` applied. `plan`: the run's DETACH
+    plan (None: the file is planned on its own)."""
     parts = segments.split(text)
     if parts is None:
-        diagnostics, facts = _check_tree(text, path, module_name, selection, index)
+        diagnostics, facts = _check_tree(text, path, module_name, selection, index, plan)
     else:
         # Run facts describe the whole file's functions: a segment's would mislead.
-        diagnostics, facts = _check_segments(parts, path, module_name, selection, index), {}
+        found = _check_segments(parts, path, module_name, selection, index, plan)
+        diagnostics, facts = found, {}
     if not any(d.is_rule for d in diagnostics):
         return CheckResult(diagnostics, facts=facts)
     suppressions = suppression.parse(text, display_path or str(path), Locator(text))
@@ -115,12 +119,13 @@ def _check_segments(
     module_name: str,
     selection: RuleSelection,
     index: Index,
+    plan: Plan | None,
 ) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     # Syntax and internal errors, once each however many segments meet them.
     problems: dict[tuple[str, str], Diagnostic] = {}
     for part in parts:
-        diagnostics, _ = _check_tree(part.text, path, module_name, selection, index)
+        diagnostics, _ = _check_tree(part.text, path, module_name, selection, index, plan)
         for diagnostic in diagnostics:
             if not diagnostic.is_rule:
                 problems.setdefault((diagnostic.code, diagnostic.message), part.moved(diagnostic))
@@ -135,6 +140,7 @@ def _check_tree(
     module_name: str,
     selection: RuleSelection,
     index: Index,
+    plan: Plan | None,
 ) -> tuple[list[Diagnostic], dict[str, object]]:
     """The diagnostics of one parse of `text` (before `# noqa`), and the rules' run facts."""
     parsed = parse(text, path)
@@ -147,6 +153,7 @@ def _check_tree(
         names=ImportTable.of_file(module, module_name, path, index),
         index=index,
         settings=selection.rule_settings,
+        plan=plan,
     )
     try:
         return _check_module(text, path, context, selection)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlsafe.checks.base import Rule
+    from sqlsafe.checks.plan import Plan
     from sqlsafe.checks.project import Index
 
 LIBRARIES = ("sqlmodel", "sqlalchemy", "alembic")
@@ -32,11 +33,13 @@ def mentions_orm(text: str, names: Iterable[str]) -> bool:
     return any(name in text for name in names)
 
 
-def triggered(rules: Sequence[type[Rule]], text: str, index: Index) -> tuple[type[Rule], ...]:
-    """The rules that could report something in `text`."""
+def triggered(
+    rules: Sequence[type[Rule]], text: str, index: Index, plan: Plan | None = None
+) -> tuple[type[Rule], ...]:
+    """The rules that could report something in `text`, in a run with this index and plan."""
     found = []
     for rule in rules:
-        triggers = rule.triggers_for(index)
+        triggers = rule.triggers_for(index, plan)
         if triggers is None or any(trigger in text for trigger in triggers):
             found.append(rule)
     return tuple(found)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pathspec
 
 from sqlsafe import source as sources
+from sqlsafe.checks.plan import Plan
 from sqlsafe.checks.project import EmptyIndex, Index
 from sqlsafe.checks.registry import load
 from sqlsafe.config import Settings
@@ -192,6 +193,8 @@ class Run:
     options: Options
     index: Index = field(default_factory=EmptyIndex)
     index_names: frozenset[str] = frozenset()
+    plan: Plan | None = None
+    """The run's DETACH plan (None: each file is planned on its own)."""
     parsed: frozenset[Path] = frozenset()
     """Files CPython's parser accepted while the index was built: no syntax error to look for."""
 
@@ -223,14 +226,14 @@ class Run:
         """The enabled rules that may report something in `text`."""
         rules = selection.rules
         if self.options.prefilter:
-            rules = triggered(rules, text, self.index)
+            rules = triggered(rules, text, self.index, self.plan)
         if not self.options.screen or not rules:
             return rules
         from sqlsafe.index import module_name
         from sqlsafe.screen import screened
 
         name = module_name(job.path, job.settings.src_roots())
-        return screened(rules, text, job.path, name, self.index)
+        return screened(rules, text, job.path, name, self.index, self.plan)
 
     def process(self, job: Job) -> Outcome:
         outcome = Outcome(job.path)
@@ -274,6 +277,7 @@ class Run:
                 dataclasses.replace(selection, rules=chosen),
                 self.index,
                 display_path=job.display,
+                plan=self.plan,
             )
             if current is text:
                 outcome.facts = result.facts

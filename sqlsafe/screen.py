@@ -35,6 +35,7 @@ STATEMENTS = SQLMODEL_SELECT | SQLALCHEMY_SELECT | TEXT
 
 if TYPE_CHECKING:
     from sqlsafe.checks.base import Rule
+    from sqlsafe.checks.plan import Plan
     from sqlsafe.checks.project import Index
 
 
@@ -73,9 +74,18 @@ class SessionScope:
 class Syntax:
     """What one walk of a file's `ast` tree found, for the rules' screens to ask."""
 
-    def __init__(self, tree: ast.Module, module_name: str, is_package: bool, index: Index):
+    def __init__(
+        self,
+        tree: ast.Module,
+        module_name: str,
+        is_package: bool,
+        index: Index,
+        plan: Plan | None = None,
+    ):
         self.tree = tree
         self.index = index
+        self.plan = plan
+        """The run's DETACH plan, when it is made before the checks."""
         self.module_name = module_name
         self.calls: dict[str, list[ast.Call]] = defaultdict(list)
         """Calls of a method (`x.name(...)`), by the method's name."""
@@ -375,7 +385,12 @@ class Syntax:
 
 
 def screened(
-    rules: Sequence[type[Rule]], text: str, path: Path, module_name: str, index: Index
+    rules: Sequence[type[Rule]],
+    text: str,
+    path: Path,
+    module_name: str,
+    index: Index,
+    plan: Plan | None = None,
 ) -> tuple[type[Rule], ...]:
     """The rules whose screen finds a candidate in `text`; all of them when `ast` rejects
     the text (syntax newer than the running Python, which libcst may still parse)."""
@@ -383,7 +398,7 @@ def screened(
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return tuple(rules)
-    syntax = Syntax(tree, module_name, path.stem == "__init__", index)
+    syntax = Syntax(tree, module_name, path.stem == "__init__", index, plan)
     return tuple(rule for rule in rules if rule.screen(syntax))
 
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from sqlsafe.checks import scopes
-from sqlsafe.checks.base import FileContext, FixPlan, Index, Insert, Replace, Rule
+from sqlsafe.checks.base import FileContext, FixPlan, Index, Insert, MemoKey, Replace, Rule
+from sqlsafe.checks.plan import Plan
 from sqlsafe.checks.sessions import (
     is_async_session,
     kind_of,
@@ -103,6 +104,9 @@ CONSEQUENCE = {
 NEEDS_RESULT = frozenset({STATEMENT, ATTRIBUTE, SUBSCRIPT, ITERATION, TRUTH, COMPARED, RETURNED})
 
 
+_STORES: MemoKey[dict[str, bool]] = MemoKey("whether a class stores an async session")
+
+
 @dataclass
 class _Candidate:
     node: cst.BaseExpression
@@ -193,11 +197,10 @@ class UnawaitedSessionCall(Rule):
     triggers = ("AsyncSession", "async_sessionmaker", "awaitable_attrs")
 
     @classmethod
-    def triggers_for(cls, index: Index) -> tuple[str, ...]:
+    def triggers_for(cls, index: Index, plan: Plan | None = None) -> tuple[str, ...]:
         # An async session is proven by one of these words, or by the name of a project
         # session factory, session class or alias (`AsyncSessionDep`) the index knows.
-        names = (*getattr(index, "factory_names", ()), *getattr(index, "alias_names", ()))
-        return (*cls.triggers, *sorted(names))
+        return (*cls.triggers, *sorted(index.factory_names | index.alias_names))
 
     @classmethod
     def screen(cls, syntax: Syntax) -> bool:
@@ -377,9 +380,10 @@ class UnawaitedSessionCall(Rule):
         if params[0].name.value != receiver.value.value:
             return False
         attribute = receiver.attr.value
-        return self.context.memo(
-            f"await001.instance.{attribute}", owner, lambda: self._stores(owner, attribute)
-        )
+        stores = self.context.memo(_STORES, owner, dict)
+        if attribute not in stores:
+            stores[attribute] = self._stores(owner, attribute)
+        return stores[attribute]
 
     def _stores(self, owner: cst.ClassDef, attribute: str) -> bool:
         for statement in owner.body.body:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from sqlsafe.checks.names import ImportTable
+from sqlsafe.checks.plan import Plan
 from sqlsafe.checks.project import EmptyIndex, FactoryFacts, Index, ModelFacts
 from sqlsafe.diagnostics import Applicability, FixAvailability, RuleMeta, Severity
 from sqlsafe.selection import RuleSettings
@@ -39,6 +40,7 @@ __all__ = [
     "FixPlan",
     "Index",
     "Insert",
+    "MemoKey",
     "ModelFacts",
     "Note",
     "Replace",
@@ -114,6 +116,14 @@ class Finding:
     notes: tuple[Note, ...] = ()
 
 
+@dataclass(frozen=True, eq=False)
+class MemoKey(Generic[T]):
+    """One analysis that `FileContext.memo` keeps per node, declared once where the analysis
+    lives: its type is the type of what the analysis computes."""
+
+    name: str
+
+
 @dataclass
 class FileContext:
     """Everything a rule may know about the file it is visiting."""
@@ -123,18 +133,22 @@ class FileContext:
     names: ImportTable
     index: Index
     settings: RuleSettings
+    plan: Plan | None = None
+    """The run's DETACH plan (None: the file is planned on its own)."""
     findings: list[Finding] = field(default_factory=list)
     # Enclosing functions of the node being visited, innermost last (kept by the engine).
     functions: list[cst.FunctionDef] = field(default_factory=list)
-    _memo: dict[tuple[str, int], object] = field(default_factory=dict)
+    # Keyed by the node itself, not its id: the memo keeps it alive, so no other node takes
+    # its place (and its id) while the file is checked.
+    _memo: dict[tuple[MemoKey[Any], cst.CSTNode], object] = field(default_factory=dict)
 
     def code(self, node: cst.CSTNode) -> str:
         """The code of `node` for the text of a change (`code_in_block`)."""
         return code_in_block(self.module, node)
 
-    def memo(self, key: str, node: cst.CSTNode, compute: Callable[[], T]) -> T:
+    def memo(self, key: MemoKey[T], node: cst.CSTNode, compute: Callable[[], T]) -> T:
         """Compute a per-node analysis once, whichever rule asks first."""
-        slot = (key, id(node))
+        slot = (key, node)
         if slot not in self._memo:
             self._memo[slot] = compute()
         return self._memo[slot]  # type: ignore[return-value]
@@ -164,9 +178,9 @@ class Rule(FastVisitors):
     (`sqlsafe.prefilter`). None promises nothing."""
 
     @classmethod
-    def triggers_for(cls, index: Index) -> tuple[str, ...] | None:
+    def triggers_for(cls, index: Index, plan: Plan | None = None) -> tuple[str, ...] | None:
         """`triggers` in a project: a rule that keys on names the index knows (the project's
-        session factories, say) adds them here."""
+        session factories, say) or the run's DETACH plan converts adds them here."""
         return cls.triggers
 
     @classmethod

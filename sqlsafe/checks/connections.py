@@ -13,7 +13,7 @@ from typing import Literal
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.base import FileContext, MemoKey
 from sqlsafe.checks.blocks import statements
 
 Kind = Literal["engine", "connection"]
@@ -42,6 +42,8 @@ _ENGINE_FACTORIES = frozenset(
 _CONNECTION_FACTORIES = frozenset({"alembic.op.get_bind"})
 # Engine methods that return a connection (`begin()` one inside a transaction).
 _CONNECT_METHODS = frozenset({"connect", "begin"})
+
+_CONNECTIONS: MemoKey[Bound] = MemoKey("connection names a scope binds")
 
 
 def is_connection(context: FileContext, expression: cst.BaseExpression) -> bool:
@@ -116,4 +118,4 @@ def _bindings(context: FileContext, depth: int) -> Bound:
                         bind(target.target.value, kind)
         return found
 
-    return context.memo("connections", owner, compute)
+    return context.memo(_CONNECTIONS, owner, compute)

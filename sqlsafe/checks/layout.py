@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.base import FileContext, MemoKey
 from sqlsafe.checks.blocks import indented
 from sqlsafe.traversal import children
+
+_INDENTS: MemoKey[dict[cst.CSTNode, str]] = MemoKey("statement indentation")
 
 
 def indent_of(context: FileContext, statement: cst.CSTNode) -> str:
     """The indentation of a statement, from the blocks around it."""
     indents = context.memo(
-        "indents",
+        _INDENTS,
         context.module,
-        lambda: {id(node): indent for node, indent in indented(context.module)},
+        lambda: dict(indented(context.module)),
     )
-    return indents.get(id(statement), "")
+    return indents.get(statement, "")
 
 
 def statements_code(context: FileContext, statements: list[cst.CSTNode], indent: str) -> str:

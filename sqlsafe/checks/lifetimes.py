@@ -26,7 +26,7 @@ from enum import IntEnum
 import libcst as cst
 
 from sqlsafe.checks import queries
-from sqlsafe.checks.base import FileContext, Index, ModelFacts
+from sqlsafe.checks.base import FileContext, Index, MemoKey, ModelFacts
 from sqlsafe.checks.names import dotted
 from sqlsafe.checks.queries import Library, Shape
 from sqlsafe.checks.scopes import COMPREHENSIONS
@@ -183,13 +183,16 @@ SESSION_TRIGGERS = ("ession", "begin")
 def session_triggers(index: Index) -> tuple[str, ...]:
     """The textual promise of the rules about owned sessions (`Rule.triggers`): the words
     above, or the name of one of the project's session factories, whatever it is called."""
-    return (*SESSION_TRIGGERS, *sorted(getattr(index, "factory_names", ())))
+    return (*SESSION_TRIGGERS, *sorted(index.factory_names))
+
+
+_ANALYSIS: MemoKey[Analysis] = MemoKey("instance lifetimes")
 
 
 def analyse(context: FileContext, function: cst.FunctionDef | None) -> Analysis:
     """The analysis of one function (or of the module's top level for None), computed once."""
     node: cst.CSTNode = function if function is not None else context.module
-    return context.memo("lifetimes", node, lambda: _Walker(context, function).run())
+    return context.memo(_ANALYSIS, node, lambda: _Walker(context, function).run())
 
 
 def model_facts(context: FileContext, instance: Instance) -> ModelFacts | None:
@@ -1024,25 +1027,27 @@ def _closed(value: Instance, at: cst.CSTNode) -> Instance:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Detachment:
+    """The DETACH rule a returned instance falls under, and why the return fails."""
+
     code: str
     reason: str
 
 
-def verdict(context: FileContext, site: ReturnSite) -> Verdict | None:
+def detachment(context: FileContext, site: ReturnSite) -> Detachment | None:
     """Which DETACH rule a returned instance falls under, if any."""
     instance = site.instance
     if instance is None or instance.pending:
         # Never flushed: the close leaves a transient object, which reads fine.
         return None
     if instance.expired is Expiry.YES:
-        return Verdict(
+        return Detachment(
             "DETACH002",
             f"{instance.cause} expired it, so every attribute read after the session closes "
             "raises `DetachedInstanceError`",
         )
     if instance.expired is Expiry.MAYBE:
-        return Verdict(
+        return Detachment(
             "DETACH001",
             f"{instance.cause} may expire it before the session closes, and then every "
             "attribute read after the close raises `DetachedInstanceError`",
@@ -1052,21 +1057,21 @@ def verdict(context: FileContext, site: ReturnSite) -> Verdict | None:
         facts = model_facts(context, instance)
         if facts is None or not missing:
             return None
-        return Verdict(
+        return Detachment(
             "DETACH003",
             f"`refresh()` loads columns only, so {_names(missing)} not loaded: "
             + _after_close(missing),
         )
     if missing is None:
         model = instance.model.rpartition(".")[2] if instance.model else "its class"
-        return Verdict(
+        return Detachment(
             "DETACH001",
             f"the project index does not know `{model}`, so its lazy relationships and "
             "deferred columns cannot be ruled out; they raise `DetachedInstanceError` when "
             "read after the session closes",
         )
     if missing:
-        return Verdict(
+        return Detachment(
             "DETACH001",
             f"{_names(missing)} not loaded: " + _after_close(missing),
         )
@@ -1114,15 +1119,15 @@ def iter_functions(module: cst.Module) -> Iterator[tuple[str, cst.FunctionDef]]:
 __all__ = [
     "Analysis",
     "Block",
+    "Detachment",
     "Expiry",
     "Instance",
     "Read",
     "ReturnSite",
     "Shape",
-    "Verdict",
     "analyse",
+    "detachment",
     "iter_functions",
     "statements_after",
     "unloaded",
-    "verdict",
 ]

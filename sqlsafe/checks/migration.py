@@ -11,50 +11,51 @@ that `sqlsafe fix` changes both files in the same run. Anything else blocks the 
 and the function's diagnostic names the first blocking site; the safe `refresh()` fix is
 offered instead where it cures the failure.
 
-The plan is computed once per run by `plan_files` (the CLI does this before checking, see
-`attach_plan`); without one, a file is planned on its own, as if it were the whole project.
+The run's plan (`sqlsafe.checks.plan`) comes with the file's context; without one, a file
+is planned on its own, as if it were the whole project.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from sqlsafe.checks.base import (
     BLOCK_INDENT,
-    FactoryFacts,
     FileContext,
     FixPlan,
     Index,
     Insert,
-    ModelFacts,
+    MemoKey,
     Note,
     Replace,
     Rule,
+    RuleSettings,
 )
 from sqlsafe.checks.blocks import statements
 from sqlsafe.checks.lifetimes import (
     SESSION_TRIGGERS,
     Analysis,
+    Detachment,
     Expiry,
     ReturnSite,
     Shape,
-    Verdict,
     analyse,
+    detachment,
     iter_functions,
     session_triggers,
-    verdict,
 )
-from sqlsafe.checks.migration_pass import FACTS, Found
 from sqlsafe.checks.names import ImportTable, dotted
+from sqlsafe.checks.plan import FACTS, Call, Found, Plan, PlanFile, Target, Trees, decide
+from sqlsafe.checks.scopes import binds
 from sqlsafe.checks.story import elsewhere, story
+from sqlsafe.checks.truth import is_truth_test
 from sqlsafe.diagnostics import Applicability
-from sqlsafe.suppression import Suppressions
 from sqlsafe.traversal import children, code_positions
 
 if TYPE_CHECKING:
@@ -62,7 +63,12 @@ if TYPE_CHECKING:
 
 # The severest code a function's returns get is the code its callers are reported under.
 _SEVERITY = ("DETACH002", "DETACH001", "DETACH003")
-CODES = frozenset(_SEVERITY)
+
+
+_CANDIDATES: MemoKey[dict[cst.FunctionDef, Candidate]] = MemoKey("detach candidates")
+_POSITIONS: MemoKey[Mapping[cst.CSTNode, CodeRange]] = MemoKey("positions of code")
+_OWN_PLAN: MemoKey[Plan] = MemoKey("the file's own DETACH plan")
+_CALL_SITES: MemoKey[dict[tuple[Target, ...], list[CallSite]]] = MemoKey("calls of converted")
 
 
 # -- the functions whose returns are converted ------------------------------------------------
@@ -78,14 +84,14 @@ class Candidate:
     shape: Shape
     model: str | None
     is_async: bool
-    flagged: tuple[tuple[ReturnSite, Verdict], ...]
+    flagged: tuple[tuple[ReturnSite, Detachment], ...]
     problem: str | None
     """Why the function cannot be converted, judged from its own file; None if it can."""
 
 
 def candidates(context: FileContext) -> dict[cst.FunctionDef, Candidate]:
     """Every function of the file with a flagged return, keyed by its node."""
-    return context.memo("detach-candidates", context.module, lambda: _candidates(context))
+    return context.memo(_CANDIDATES, context.module, lambda: _candidates(context))
 
 
 def _candidates(context: FileContext) -> dict[cst.FunctionDef, Candidate]:
@@ -94,9 +100,9 @@ def _candidates(context: FileContext) -> dict[cst.FunctionDef, Candidate]:
     for function, problem in _all_functions(context.module):
         analysis = analyse(context, function)
         flagged = tuple(
-            (site, found_verdict)
+            (site, failure)
             for site in analysis.instance_returns()
-            if (found_verdict := verdict(context, site)) is not None
+            if (failure := detachment(context, site)) is not None
         )
         if not flagged:
             continue
@@ -164,7 +170,7 @@ def _unconvertible(
     return None
 
 
-# -- the plan -----------------------------------------------------------------------------------
+# -- the plan's view of a file ------------------------------------------------------------------
 
 
 def found_in(context: FileContext) -> tuple[Found, ...]:
@@ -176,205 +182,63 @@ def found_in(context: FileContext) -> tuple[Found, ...]:
             candidate.model,
             candidate.is_async,
             candidate.problem,
-            tuple((_row(context, site.node), verdict.code) for site, verdict in candidate.flagged),
+            tuple((_row(context, site.node), found.code) for site, found in candidate.flagged),
         )
         for candidate in candidates(context).values()
     )
 
 
-@dataclass(frozen=True)
-class Target:
-    """A converted function, as its callers need to know it."""
+class _Tree:
+    """A file's syntax tree as the planner asks about it (`plan.Tree`)."""
 
-    qualname: str
-    code: str
-    shape: Shape
-    model: str | None
-    is_async: bool
-    location: str
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
 
+    def candidates(self) -> tuple[Found, ...]:
+        return found_in(self.context)
 
-@dataclass
-class Plan:
-    converted: dict[str, Target] = field(default_factory=dict)
-    blocked: dict[str, str] = field(default_factory=dict)
-    """qualname -> why it is not converted, naming the blocking site."""
-    withheld: dict[str, str] = field(default_factory=dict)
-    """Converted functions whose conversion this run may not write (it would change a file
-    the run was not given): reported as in a run over the whole project, fixed as a
-    function that is not converted (a refresh before the return, callers left alone)."""
-    readers: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    """Converted function -> (path, row) of each call whose result is read, for the notes of
-    its findings (not part of the fingerprint: the calls decide nothing more)."""
-
-    def fingerprint(self) -> str:
-        digest = hashlib.blake2b(digest_size=16)
-        for name in sorted(self.converted):
-            digest.update(repr(self.converted[name]).encode())
-        for name in sorted(self.blocked):
-            digest.update(f"{name}={self.blocked[name]}".encode())
-        for name in sorted(self.withheld):
-            digest.update(f"withheld {name}={self.withheld[name]}".encode())
-        return digest.hexdigest()
-
-    def names(self) -> frozenset[str]:
-        """Plain names of converted functions: files that mention one may hold callers."""
-        return frozenset(name.rpartition(".")[2] for name in self.converted)
+    def calls(self, converted: Mapping[str, Target]) -> list[Call]:
+        return [
+            Call(
+                site.target.qualname,
+                _row(self.context, site.node),
+                site.escape,
+                bool(site.rewrites),
+            )
+            for site in call_sites(self.context, converted)
+        ]
 
 
-@dataclass(eq=False)
-class Unit:
-    """One file as the planner sees it; parsed only if its text may matter."""
+def trees(index: Index) -> Trees:
+    """What parses the run's files for its planner (`plan.Planner.trees`)."""
 
-    load: Callable[[], FileContext | None]
-    display: str
-    text: str | None = None
-    """The source, for textual pre-filters; None: always parse."""
-    enabled: frozenset[str] = CODES
-    """Which DETACH codes are selected for this file (per-file ignores applied)."""
-    suppressed: Callable[[int, str], bool] = lambda row, code: False
-    """Whether a diagnostic of `code` on `row` would be suppressed by `# noqa`."""
-    owners: frozenset[str] = frozenset()
-    """Names whose call makes a session (factories of the index): a file mentioning none of
-    them, nor a session class, owns no session and cannot hold a candidate."""
-    found: tuple[Found, ...] | None = None
-    """The file's candidates when its check has told them already; None: parse to find."""
-
-    _loaded: list[FileContext | None] = field(default_factory=list, repr=False)
-
-    def context(self) -> FileContext | None:
-        if not self._loaded:
-            self._loaded.append(self.load())
-        return self._loaded[0]
-
-    def may_own_sessions(self) -> bool:
-        text = self.text
-        if text is None:
-            return True
-        if "return" not in text:
-            return False
-        return "Session" in text or ".begin(" in text or any(n in text for n in self.owners)
-
-    def mentions(self, names: Iterable[str]) -> bool:
-        return self.text is None or any(name in self.text for name in names)
-
-
-def plan_files(units: Sequence[Unit], resolve: Callable[[str], str] = lambda q: q) -> Plan:
-    """Decide which functions are converted, looking at every file of the run."""
-    plan = Plan()
-    for unit in units:
-        found = unit.found
-        if found is None:
-            if not unit.may_own_sessions():
-                continue
+    def tree(
+        path: Path, module_name: str, text: str, settings: RuleSettings
+    ) -> Callable[[], _Tree | None]:
+        def load() -> _Tree | None:
             try:
-                context = unit.context()
-                found = found_in(context) if context is not None else ()
-            except Exception:
-                # The file's own check reports the failure; its functions stay as they are.
-                continue
-        for candidate in found:
-            if candidate.problem is not None:
-                plan.blocked[candidate.qualname] = candidate.problem
-            elif candidate.code not in unit.enabled:
-                plan.blocked[candidate.qualname] = f"{candidate.code} is not selected there"
-            elif any(unit.suppressed(row, code) for row, code in candidate.flagged):
-                plan.blocked[candidate.qualname] = "its diagnostic is suppressed with `# noqa`"
-            else:
-                plan.converted[candidate.qualname] = Target(
-                    candidate.qualname,
-                    candidate.code,
-                    Shape(candidate.shape),
-                    candidate.model,
-                    candidate.is_async,
-                    f"{unit.display}:{candidate.flagged[0][0]}",
-                )
-    if not plan.converted:
-        return plan
-    short = plan.names()
-    for unit in units:
-        if not unit.mentions(short):
-            continue
-        try:
-            context = unit.context()
-            if context is None:
-                continue
-            sites = call_sites(context, plan.converted, resolve)
-        except Exception:
-            # Callers that cannot be followed must not see their callee converted.
-            for name in list(plan.converted):
-                plan.blocked[name] = f"{unit.display}: its callers could not be analysed"
-            plan.converted.clear()
-            return plan
-        for site in sites:
-            target = plan.converted.get(site.target.qualname)
-            if target is None:
-                continue
-            row = _row(context, site.node)
-            problem = site.escape
-            if problem is None and site.rewrites:
-                if target.code not in unit.enabled:
-                    problem = f"{target.code} is not selected in that file"
-                elif unit.suppressed(row, target.code):
-                    problem = "the call's diagnostic is suppressed with `# noqa`"
-            if problem is not None:
-                del plan.converted[target.qualname]
-                plan.blocked[target.qualname] = f"{unit.display}:{row}: {problem}"
-            elif site.rewrites:
-                plan.readers.setdefault(target.qualname, []).append((unit.display, row))
-    return plan
+                module = cst.parse_module(text)
+            except (cst.ParserSyntaxError, RecursionError):
+                return None  # the file's check reports it
+            names = ImportTable.of_file(module, module_name, path, index)
+            return _Tree(FileContext(module, module_name, names, index, settings))
+
+        return load
+
+    return tree
 
 
 def _row(context: FileContext, node: cst.CSTNode) -> int:
-    positions = context.memo("positions", context.module, lambda: code_positions(context.module))
+    positions = context.memo(_POSITIONS, context.module, lambda: code_positions(context.module))
     return positions[node].start.line
 
 
 def plan_for(context: FileContext) -> Plan:
-    """The run's plan, or this file's own when the run has none."""
-    plan = getattr(context.index, "migration_plan", None)
-    if isinstance(plan, Plan):
-        return plan
-    return context.memo(
-        "migration-plan",
-        context.module,
-        lambda: plan_files([Unit(lambda: context, _display(context))], _resolver(context.index)),
-    )
-
-
-def _display(context: FileContext) -> str:
-    return context.module_name.replace(".", "/") + ".py"
-
-
-def _resolver(index: Index) -> Callable[[str], str]:
-    resolve = getattr(index, "resolve", None)
-    return resolve if callable(resolve) else (lambda qualname: qualname)
-
-
-class PlannedIndex:
-    """The project index with the run's migration plan attached."""
-
-    def __init__(self, index: Index, plan: Plan) -> None:
-        self._index = index
-        self.migration_plan = plan
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._index, name)
-
-    def model(self, qualname: str) -> ModelFacts | None:
-        return self._index.model(qualname)
-
-    def factory(self, qualname: str) -> FactoryFacts | None:
-        return self._index.factory(qualname)
-
-    def alias(self, qualname: str) -> str | None:
-        return self._index.alias(qualname)
-
-    def session_base(self, qualname: str) -> str | None:
-        return self._index.session_base(qualname)
-
-    def import_target(self, importer: str, target: str) -> str:
-        return self._index.import_target(importer, target)
+    """The run's plan, or this file's own when the run has none (a file checked alone)."""
+    if context.plan is not None:
+        return context.plan
+    own = PlanFile(context.module_name.replace(".", "/") + ".py", lambda: _Tree(context))
+    return context.memo(_OWN_PLAN, context.module, lambda: decide([own]))
 
 
 # -- callers ------------------------------------------------------------------------------------
@@ -389,23 +253,19 @@ class CallSite:
     escape: str | None
 
 
-def call_sites(
-    context: FileContext, targets: Mapping[str, Target], resolve: Callable[[str], str]
-) -> list[CallSite]:
-    return context.memo(
-        f"call-sites-{id(targets)}",
-        context.module,
-        lambda: _Callers(context, targets, resolve).run(),
-    )
+def call_sites(context: FileContext, targets: Mapping[str, Target]) -> list[CallSite]:
+    """The references to `targets` in the file, each with how its result is used."""
+    found = context.memo(_CALL_SITES, context.module, dict)
+    key = tuple(targets.values())
+    if key not in found:
+        found[key] = _Callers(context, targets).run()
+    return found[key]
 
 
 class _Callers:
-    def __init__(
-        self, context: FileContext, targets: Mapping[str, Target], resolve: Callable[[str], str]
-    ) -> None:
+    def __init__(self, context: FileContext, targets: Mapping[str, Target]) -> None:
         self.context = context
         self.targets = targets
-        self.resolve = resolve
         self.parents: dict[int, cst.CSTNode] = {}
         self.sites: list[CallSite] = []
 
@@ -446,7 +306,9 @@ class _Callers:
         qualname = self.context.names.qualify(node)
         if qualname is None:
             return None
-        target = self.targets.get(qualname) or self.targets.get(self.resolve(qualname))
+        target = self.targets.get(qualname) or self.targets.get(
+            self.context.index.resolve(qualname)
+        )
         if target is None or self._shadowed(node):
             return None
         return target
@@ -460,7 +322,7 @@ class _Callers:
         scope = self.scope(node)
         if not isinstance(scope, cst.FunctionDef):
             return False
-        return head in _local_names(scope)
+        return binds(self.context, scope, head)
 
     def scope(self, node: cst.CSTNode) -> cst.CSTNode:
         current = self.parent(node)
@@ -487,36 +349,6 @@ class _Callers:
 _DEFINING = (cst.ImportAlias, cst.FunctionDef, cst.ClassDef, cst.Param, cst.AsName)
 
 
-def _local_names(function: cst.FunctionDef) -> frozenset[str]:
-    params = function.params
-    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
-    names.update(_assigned_names(function.body))
-    return frozenset(names)
-
-
-def _assigned_names(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
-            if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
-                found.add(current.name.value)
-            continue
-        target = getattr(current, "target", None)
-        if isinstance(
-            current, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)
-        ) and isinstance(target, cst.Name):
-            found.add(target.value)
-        elif isinstance(current, cst.AsName) and isinstance(current.name, cst.Name):
-            found.add(current.name.value)
-        stack.extend(children(current))
-    return found
-
-
 class _Follower:
     """Follows a converted function's result through the calling function."""
 
@@ -536,7 +368,7 @@ class _Follower:
     ) -> None:
         """One use of a value that holds the result (`listed`: a list of results)."""
         if listed is None:
-            listed = self.target.shape is Shape.LIST
+            listed = self.target.shape == Shape.LIST.value
         parent = self.callers.parent(node)
         shown = f"`{self.code(node)}`"
         if isinstance(parent, cst.Expr):
@@ -561,7 +393,7 @@ class _Follower:
         ):
             self.name(parent.targets[0].target, listed)
             return
-        if self.is_test(node, parent):
+        if is_truth_test(node, self.callers.parent):
             return
         if (
             listed
@@ -572,23 +404,6 @@ class _Follower:
             self.name(parent.target, listed=False)
             return
         self.fail(self.describe(node, parent, shown))
-
-    def is_test(self, node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
-        """A truth test or a comparison with `None`: a dict answers them as the object did."""
-        if isinstance(parent, (cst.If, cst.While, cst.IfExp)) and parent.test is node:
-            return True
-        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
-            return True
-        if isinstance(parent, cst.BooleanOperation):
-            grand = self.callers.parent(parent)
-            return self.is_test(parent, grand) or isinstance(grand, cst.Expr)
-        if isinstance(parent, cst.Comparison) and len(parent.comparisons) == 1:
-            other = parent.comparisons[0]
-            other_side = other.comparator if parent.left is node else parent.left
-            return isinstance(other.operator, (cst.Is, cst.IsNot)) and (
-                isinstance(other_side, cst.Name) and other_side.value == "None"
-            )
-        return False
 
     def describe(self, node: cst.CSTNode, parent: cst.CSTNode | None, shown: str) -> str:
         if isinstance(parent, cst.Return):
@@ -646,10 +461,10 @@ class _Follower:
                 if problem is not None:
                     self.fail(problem)
                 elif len(args) == 2:
-                    key = _subscript(node, literal, self.quote(call))  # type: ignore[arg-type]
+                    key = _subscript(node, literal, self.quote(call))
                     self.rewrites.append((call, key))
                 else:
-                    get = _dict_get(node, literal, args[2].value, self.quote(call))  # type: ignore[arg-type]
+                    get = _dict_get(node, literal, args[2].value, self.quote(call))
                     self.rewrites.append((call, get))
                 return
         if func == "bool" or (func == "len" and listed):
@@ -671,7 +486,7 @@ class _Follower:
         if isinstance(scope, cst.Lambda):
             self.fail("the result is used in a lambda")
             return
-        uses = [node for node in _names_in(scope, target.value) if node is not target]
+        uses = [n for n in _names_in(self.callers.context, scope, target.value) if n is not target]
         for use in uses:
             if self.escape is not None:
                 return
@@ -685,7 +500,7 @@ class _Follower:
             self.expression(use, listed=listed)
 
 
-def _names_in(scope: cst.CSTNode, name: str) -> list[cst.Name]:
+def _names_in(context: FileContext, scope: cst.CSTNode, name: str) -> list[cst.Name]:
     """Uses of `name` in a scope, and in nested functions that do not bind it themselves."""
     found = []
     stack = [scope.body if isinstance(scope, cst.FunctionDef) else scope]
@@ -696,7 +511,7 @@ def _names_in(scope: cst.CSTNode, name: str) -> list[cst.Name]:
         if isinstance(node, cst.Attribute):
             stack.append(node.value)
             continue
-        if isinstance(node, cst.FunctionDef) and name in _local_names(node):
+        if isinstance(node, cst.FunctionDef) and binds(context, node, name):
             continue
         if isinstance(node, (cst.Global, cst.Nonlocal)):
             found.extend(n.name for n in node.names if n.name.value == name)
@@ -740,16 +555,15 @@ class ReturnsRule(Rule):
     triggers = SESSION_TRIGGERS
 
     @classmethod
-    def triggers_for(cls, index: Index) -> tuple[str, ...]:
+    def triggers_for(cls, index: Index, plan: Plan | None = None) -> tuple[str, ...]:
         # A caller of a converted function owns no session: it names the function.
-        plan = getattr(index, "migration_plan", None)
         converted = plan.names() if plan is not None else frozenset()
         return (*session_triggers(index), *sorted(converted))
 
     @classmethod
     def screen(cls, syntax: Syntax) -> bool:
         # A caller of a converted function is found by the function's name (`_Callers`).
-        plan = getattr(syntax.index, "migration_plan", None)
+        plan = syntax.plan
         converted = plan.names() if plan is not None else frozenset()
         if not converted.isdisjoint(syntax.identifiers):
             return True
@@ -797,7 +611,7 @@ class ReturnsRule(Rule):
         ours = {q: t for q, t in plan.converted.items() if t.code == self.code}
         if not ours:
             return
-        for site in call_sites(self.context, plan.converted, _resolver(self.context.index)):
+        for site in call_sites(self.context, plan.converted):
             if site.target.code != self.code or site.escape is not None or not site.rewrites:
                 continue
             name = site.target.qualname.rpartition(".")[2]
@@ -939,60 +753,3 @@ class _DictAnnotation(cst.CSTTransformer):
 
 
 _DICT = cst.parse_expression("dict[str, Any]")
-
-
-# -- the run's plan -----------------------------------------------------------------------------
-
-
-def attach_plan(
-    index: Index,
-    files: Iterable[tuple[Path, str, str, str]],
-    enabled: Callable[[Path], frozenset[str]],
-    settings_for: Callable[[Path], object] | None = None,
-    found: Mapping[Path, tuple[Found, ...]] | None = None,
-) -> PlannedIndex:
-    """The pre-pass: plan the conversions over every file of the run.
-
-    `files` gives (path, display path, module name, text); `enabled` the DETACH codes selected
-    for a path; `found`, when the files were checked already, the candidates each check told
-    (a file missing there has none). Files that cannot be parsed are left out (the check
-    reports them).
-    """
-    from sqlsafe import suppression
-    from sqlsafe.locator import Locator
-    from sqlsafe.selection import RuleSettings
-
-    owners = frozenset(getattr(index, "factory_names", frozenset()))
-    units = []
-    for path, display, module_name, text in files:
-        codes = enabled(path) & CODES
-        if not codes:
-            continue
-        settings = settings_for(path) if settings_for is not None else RuleSettings()
-
-        def load(
-            text: str = text,
-            module_name: str = module_name,
-            settings: object = settings,
-            path: Path = path,
-        ) -> FileContext | None:
-            try:
-                module = cst.parse_module(text)
-            except (cst.ParserSyntaxError, RecursionError):
-                return None
-            names = ImportTable.of_file(module, module_name, path, index)
-            return FileContext(module, module_name, names, index, settings)  # type: ignore[arg-type]
-
-        def suppressed(row: int, code: str, text: str = text, display: str = display) -> bool:
-            return _suppressed(suppression.parse(text, display, Locator(text)), row, code)
-
-        told = found.get(path, ()) if found is not None else None
-        units.append(Unit(load, display, text, codes, suppressed, owners, told))
-    return PlannedIndex(index, plan_files(units, _resolver(index)))
-
-
-def _suppressed(noqa: Suppressions, row: int, code: str) -> bool:
-    if noqa.file_blanket or code in noqa.file_codes:
-        return True
-    directive = noqa.lines.get(noqa.noqa_row(row))
-    return directive is not None and directive.covers(code)

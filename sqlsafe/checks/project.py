@@ -55,6 +55,11 @@ class FactoryFacts(Protocol):
 class Index(Protocol):
     """The project index as rules see it (built by `sqlsafe.index`)."""
 
+    factory_names: frozenset[str]
+    """Plain names of the project's session factories."""
+    alias_names: frozenset[str]
+    """Plain names of module-level `Annotated[...]` aliases (`SessionDep`)."""
+
     def model(self, qualname: str) -> ModelFacts | None: ...
 
     def factory(self, qualname: str) -> FactoryFacts | None: ...
@@ -62,6 +67,10 @@ class Index(Protocol):
     def alias(self, qualname: str) -> str | None: ...
 
     def session_base(self, qualname: str) -> str | None: ...
+
+    def resolve(self, qualname: str) -> str:
+        """Where a name is defined: re-exports and plain aliases (`X = Y`) followed."""
+        ...
 
     def import_target(self, importer: str, target: str) -> str:
         """Where an absolute import of `target` in module `importer` leads: Python may have
@@ -72,6 +81,9 @@ class Index(Protocol):
 
 class EmptyIndex:
     """An index that knows nothing: rules then decide from imports alone."""
+
+    factory_names: frozenset[str] = frozenset()
+    alias_names: frozenset[str] = frozenset()
 
     def model(self, qualname: str) -> ModelFacts | None:
         return None
@@ -84,6 +96,9 @@ class EmptyIndex:
 
     def session_base(self, qualname: str) -> str | None:
         return None
+
+    def resolve(self, qualname: str) -> str:
+        return qualname
 
     def import_target(self, importer: str, target: str) -> str:
         return target

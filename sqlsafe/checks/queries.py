@@ -18,7 +18,7 @@ from typing import Literal
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.base import FileContext, MemoKey
 from sqlsafe.checks.names import SQLALCHEMY_SELECT, SQLMODEL_SELECT, TEXT, dotted
 from sqlsafe.checks.scopes import shadowed
 
@@ -81,6 +81,9 @@ class Entity:
     qualname: str | None
     label: str
     """The key a Row gives it: the class name."""
+
+
+_STARS: MemoKey[frozenset[str]] = MemoKey("modules imported with a star")
 
 
 class Shape(Enum):
@@ -170,7 +173,7 @@ def star_libraries(context: FileContext) -> frozenset[str]:
                     found.add((module or "").split(".")[0] or "?")
         return frozenset(found)
 
-    return context.memo("queries.stars", context.module, compute)
+    return context.memo(_STARS, context.module, compute)
 
 
 def entity(

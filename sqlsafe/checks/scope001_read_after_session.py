@@ -17,6 +17,7 @@ from sqlsafe.checks.lifetimes import (
     session_triggers,
     statements_after,
 )
+from sqlsafe.checks.plan import Plan
 from sqlsafe.checks.story import story
 from sqlsafe.diagnostics import Applicability, FixAvailability
 from sqlsafe.traversal import children
@@ -96,7 +97,7 @@ class ReadAfterSession(Rule):
     triggers = SESSION_TRIGGERS
 
     @classmethod
-    def triggers_for(cls, index: Index) -> tuple[str, ...]:
+    def triggers_for(cls, index: Index, plan: Plan | None = None) -> tuple[str, ...]:
         return session_triggers(index)
 
     @classmethod

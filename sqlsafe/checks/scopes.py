@@ -15,7 +15,7 @@ from typing import Literal
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.base import FileContext, MemoKey
 from sqlsafe.checks.names import dotted
 from sqlsafe.traversal import LAYOUT, children
 
@@ -57,6 +57,8 @@ class Scope:
     """Uses bound by a comprehension or lambda inside this scope."""
     inner_uses: dict[Definition, list[Use]] = field(default_factory=dict)
     params: frozenset[str] = frozenset()
+    """Every name the parameter list mentions: the parameters, and the names their
+    annotations and defaults use too (`parameters` gives the parameters alone)."""
     declared: set[str] = field(default_factory=set)
     """`global` / `nonlocal` names."""
 
@@ -342,6 +344,9 @@ class _ScopeBuilder:
         self.env.pop()
 
 
+_SCOPE: MemoKey[Scope] = MemoKey("scope")
+
+
 def scope_of(context: FileContext, node: cst.FunctionDef | cst.Module) -> Scope:
     """Definitions and uses of the local names of a function (or of the module), once."""
 
@@ -355,7 +360,25 @@ def scope_of(context: FileContext, node: cst.FunctionDef | cst.Module) -> Scope:
             builder.block(node)
         return scope
 
-    return context.memo("scopes.scope", node, compute)
+    return context.memo(_SCOPE, node, compute)
+
+
+def parameters(function: cst.FunctionDef) -> frozenset[str]:
+    """The names a function's parameters bind (not the names their annotations and
+    defaults use: those are evaluated outside the function)."""
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return frozenset(names)
+
+
+def binds(context: FileContext, function: cst.FunctionDef, name: str) -> bool:
+    """Does the function bind `name` as a local of its own: a parameter, or any definition
+    but an import (an imported name means what it means at module level)?"""
+    definitions = scope_of(context, function).definitions.get(name, ())
+    return name in parameters(function) or any(d.kind != "import" for d in definitions)
 
 
 def resolvable_here(context: FileContext, text: str) -> bool:

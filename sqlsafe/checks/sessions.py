@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from sqlsafe.checks.base import FileContext
+from sqlsafe.checks.base import FileContext, MemoKey
 from sqlsafe.checks.blocks import statements
 from sqlsafe.checks.names import (
     ASYNC_SESSION_CLASSES,
@@ -22,6 +22,7 @@ from sqlsafe.checks.names import (
     SQLMODEL_SESSION_CLASSES,
     canonical_session_class,
 )
+from sqlsafe.checks.scopes import parameters
 from sqlsafe.index.types import SQLALCHEMY_SESSION
 
 _WRAPPERS = frozenset({"typing.Annotated", "typing_extensions.Annotated", "typing.Optional"})
@@ -110,7 +111,7 @@ def _module_sessionmakers(context: FileContext) -> dict[str, SessionKind]:
                             found[qualname] = _sessionmaker_kind(context, small.value, maker)
         return found
 
-    return context.memo("sessionmakers", context.module, compute)
+    return context.memo(_SESSIONMAKERS, context.module, compute)
 
 
 def session_made_by(context: FileContext, expression: cst.BaseExpression) -> SessionKind | None:
@@ -200,7 +201,7 @@ def _session_of_param(context: FileContext, param: cst.Param) -> SessionKind | N
 def bindings(context: FileContext, function: cst.FunctionDef | None) -> dict[str, SessionBinding]:
     """Session names bound in `function` (or at module level for None), computed once."""
     node: cst.CSTNode = function if function is not None else context.module
-    return context.memo("sessions", node, lambda: _compute_bindings(context, function))
+    return context.memo(_BINDINGS, node, lambda: _compute_bindings(context, function))
 
 
 def parameter_bindings(
@@ -250,6 +251,10 @@ def _compute_bindings(
     return found
 
 
+_SESSIONMAKERS: MemoKey[dict[str, SessionKind]] = MemoKey("module-level sessionmakers")
+_BINDINGS: MemoKey[dict[str, SessionBinding]] = MemoKey("session names a scope binds")
+
+
 def receiver_session(
     context: FileContext, receiver: cst.BaseExpression
 ) -> SessionBinding | SessionKind | None:
@@ -259,18 +264,10 @@ def receiver_session(
             binding = bindings(context, function).get(receiver.value)
             if binding is not None:
                 return binding
-            if _binds_locally(function, receiver.value):
+            if receiver.value in parameters(function):
                 return None
         return bindings(context, None).get(receiver.value)
     return session_made_by(context, receiver)
-
-
-def _binds_locally(function: cst.FunctionDef, name: str) -> bool:
-    params = function.params
-    return any(
-        p.name.value == name
-        for p in (*params.posonly_params, *params.params, *params.kwonly_params)
-    )
 
 
 def kind_of(found: SessionBinding | SessionKind | None) -> SessionKind | None:

@@ -31,7 +31,7 @@ from typing import Literal
 import libcst as cst
 
 from sqlsafe.checks import queries, scopes, statements
-from sqlsafe.checks.base import FileContext, Replace
+from sqlsafe.checks.base import FileContext, MemoKey, Replace
 from sqlsafe.checks.layout import has_multiline_string, indent_of, statements_code
 from sqlsafe.traversal import children
 
@@ -90,10 +90,14 @@ class Shim:
     """The shim collapsed to what runs; None when that cannot be isolated."""
 
 
+_SHIMS: MemoKey[tuple[Shim, ...]] = MemoKey("shims")
+_UNREACHABLE: MemoKey[frozenset[cst.CSTNode]] = MemoKey("code a shim makes unreachable")
+
+
 def shims(context: FileContext) -> tuple[Shim, ...]:
     """The shims of the scope being visited (the innermost function, or the module)."""
     scope: cst.CSTNode = context.functions[-1] if context.functions else context.module
-    return context.memo("shims", scope, lambda: tuple(_find(context, scope)))
+    return context.memo(_SHIMS, scope, lambda: tuple(_find(context, scope)))
 
 
 def unreachable(context: FileContext, node: cst.CSTNode) -> bool:
@@ -107,7 +111,7 @@ def unreachable(context: FileContext, node: cst.CSTNode) -> bool:
                 found.update(_descendants(part))
         return frozenset(found)
 
-    return node in context.memo("shims.dead", scope, compute)
+    return node in context.memo(_UNREACHABLE, scope, compute)
 
 
 def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

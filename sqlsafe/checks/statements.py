@@ -30,10 +30,11 @@ from typing import Literal
 import libcst as cst
 
 from sqlsafe.checks import queries
-from sqlsafe.checks.base import FileContext, FixPlan, Insert, Replace
+from sqlsafe.checks.base import FileContext, FixPlan, Insert, MemoKey, Replace
 from sqlsafe.checks.queries import Entity, Library, Shape
 from sqlsafe.checks.scopes import Definition, Use, resolvable_here, scope_of
 from sqlsafe.checks.sessions import is_sqlmodel_session, kind_of, receiver_session
+from sqlsafe.checks.truth import is_truth_test
 from sqlsafe.diagnostics import Applicability
 
 FIRST_METHODS = queries.terminals({Shape.ONE, Shape.OPTIONAL}, column=False)
@@ -137,6 +138,9 @@ class Binding:
 
 # --- evaluation ---------------------------------------------------------------------------
 
+_RELEVANT: MemoKey[bool] = MemoKey("whether statements has anything to find")
+_EVALUATOR: MemoKey[Evaluator] = MemoKey("statement evaluator")
+
 
 def is_relevant(context: FileContext) -> bool:
     """Can this file build a statement at all? Rules skip every other file at once."""
@@ -148,7 +152,7 @@ def is_relevant(context: FileContext) -> bool:
             value.startswith(("sqlmodel", "sqlalchemy")) for value in context.names.names.values()
         )
 
-    return context.memo("statements.relevant", context.module, compute)
+    return context.memo(_RELEVANT, context.module, compute)
 
 
 class Evaluator:
@@ -390,7 +394,7 @@ def iterate(facts: Facts) -> Facts:
 
 
 def evaluator(context: FileContext) -> Evaluator:
-    return context.memo("statements.evaluator", context.module, lambda: Evaluator(context))
+    return context.memo(_EVALUATOR, context.module, lambda: Evaluator(context))
 
 
 def facts(context: FileContext, node: cst.BaseExpression) -> Facts:
@@ -515,22 +519,7 @@ def _one_use(use: Use, entity_label: str) -> UseKind:
         return "model"
     if isinstance(parent, cst.Subscript) and parent.value is use.node:
         return "row"
-    if isinstance(parent, (cst.If, cst.While)) or (
-        isinstance(parent, cst.IfExp) and parent.test is use.node
-    ):
-        return "model"
-    if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
-        return "model"
-    if isinstance(parent, cst.Comparison) and all(
-        isinstance(target.operator, (cst.Is, cst.IsNot))
-        and isinstance(target.comparator, cst.Name)
-        and target.comparator.value == "None"
-        for target in parent.comparisons
-    ):
-        return "model"
-    if isinstance(parent, cst.BooleanOperation) and isinstance(
-        grandparent, (cst.If, cst.While, cst.IfExp, cst.UnaryOperation)
-    ):
+    if is_truth_test(use.node, {use.node: parent, parent: grandparent}.get):
         return "model"
     return "escapes"
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from sqlsafe.checks import scopes
-from sqlsafe.checks.base import FixPlan, Replace, Rule
+from sqlsafe.checks.base import FixPlan, MemoKey, Replace, Rule
 from sqlsafe.checks.names import COL, dotted
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
@@ -76,6 +76,9 @@ def _operands(node: cst.BooleanOperation) -> list[cst.BaseExpression]:
         else:
             found.append(side)
     return found
+
+
+_IMPORTS: MemoKey[frozenset[str]] = MemoKey("names WHERE001 finds imported")
 
 
 class PythonOperatorInClause(Rule):
@@ -491,7 +494,7 @@ class PythonOperatorInClause(Rule):
             definitions = scopes.scope_of(self.context, function).definitions.get(local)
             if definitions:
                 return all(definition.kind == "import" for definition in definitions)
-        return local in self.context.memo("where001.imports", self.context.module, self._imports)
+        return local in self.context.memo(_IMPORTS, self.context.module, self._imports)
 
     def _imports(self) -> frozenset[str]:
         found = set()

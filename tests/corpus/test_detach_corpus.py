@@ -19,7 +19,7 @@ import pytest
 
 from benchmarks.corpora import fetch
 from sqlsafe.checks.base import FileContext, RuleSettings
-from sqlsafe.checks.lifetimes import analyse, verdict
+from sqlsafe.checks.lifetimes import analyse, detachment
 from sqlsafe.checks.names import ImportTable
 from sqlsafe.index import build_index, module_name
 
@@ -65,7 +65,7 @@ def test_the_analysis_sees_the_returns_it_clears(sqlmodel_copy):
         functions = [n for n in module.body if isinstance(n, cst.FunctionDef)]
         for function in functions:
             for site in analyse(context, function).instance_returns():
-                returns.append((path.name, verdict(context, site)))
+                returns.append((path.name, detachment(context, site)))
     assert len(returns) >= 20
     assert {found for _, found in returns} == {None}
 

@@ -15,6 +15,7 @@ import pytest
 
 from sqlsafe import command as command_module
 from sqlsafe.cache import CACHEDIR_TAG, GITIGNORE, RunCache
+from sqlsafe.checks.plan import Planner
 from sqlsafe.command import CheckCommand
 from sqlsafe.config import Resolver
 from sqlsafe.sealing import unseal
@@ -288,13 +289,13 @@ def test_the_plan_is_made_again_only_when_a_file_it_reads_changes(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[int] = []
-    original = CheckCommand._plan
+    original = Planner.before_checks
 
-    def counted(self, run, jobs):  # type: ignore[no-untyped-def]
+    def counted(self, jobs):  # type: ignore[no-untyped-def]
         made.append(1)
-        return original(self, run, jobs)
+        return original(self, jobs)
 
-    monkeypatch.setattr(CheckCommand, "_plan", counted)
+    monkeypatch.setattr(Planner, "before_checks", counted)
     # The example app's plan converts functions: every file may then hold a caller.
     shutil.rmtree(project / "otp_app")
     age(project)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from sqlsafe.checks import registry
+from sqlsafe.checks.plan import Plan
 from sqlsafe.checks.project import EmptyIndex
 from sqlsafe.command import CheckCommand
 from sqlsafe.config import Resolver
@@ -62,7 +63,7 @@ class _Rule:
     triggers: tuple[str, ...] | None = None
 
     @classmethod
-    def triggers_for(cls, index: object) -> tuple[str, ...] | None:
+    def triggers_for(cls, index: object, plan: object = None) -> tuple[str, ...] | None:
         return cls.triggers
 
 
@@ -84,8 +85,7 @@ def test_rules_without_their_triggers_are_left_out() -> None:
 
 
 def test_session_rules_key_on_the_projects_factories_and_the_plan(tmp_path: Path) -> None:
-    from sqlsafe.checks.lifetimes import Shape
-    from sqlsafe.checks.migration import Plan, PlannedIndex, Target
+    from sqlsafe.checks.plan import Plan, Target
     from sqlsafe.index import build_index
 
     (tmp_path / "db.py").write_text(
@@ -97,9 +97,10 @@ def test_session_rules_key_on_the_projects_factories_and_the_plan(tmp_path: Path
     assert triggered((detach, scope), owner, EmptyIndex()) == ()
     assert triggered((detach, scope), owner, index) == (detach, scope)
 
-    plan = Plan({"app.load": Target("app.load", "DETACH001", Shape.ONE, None, False, "app:3")})
+    plan = Plan({"app.load": Target("app.load", "DETACH001", "one", None, False, "app:3")})
     caller = "from app import load\nprint(load().name)\n"
-    assert triggered((detach, scope), caller, PlannedIndex(index, plan)) == (detach,)
+    assert triggered((detach, scope), caller, index) == ()
+    assert triggered((detach, scope), caller, index, plan) == (detach,)
 
 
 def test_declared_triggers_are_words_not_patterns() -> None:
@@ -186,28 +187,28 @@ class Spy:
 
         original = harness.check_source
 
-        def spied(text, path, module_name, selection, index, display_path=None):  # type: ignore[no-untyped-def]
-            result = original(text, path, module_name, selection, index, display_path)
+        def spied(text, path, module_name, selection, index, display_path=None, plan=None):  # type: ignore[no-untyped-def]
+            result = original(text, path, module_name, selection, index, display_path, plan)
             self.calls += 1
-            self.check(text, selection.rules, index, result.diagnostics)
+            self.check(text, selection.rules, index, plan, result.diagnostics)
             return result
 
         harness.check_source = spied  # type: ignore[assignment]
 
-    def check(self, text: str, rules, index, diagnostics) -> None:  # type: ignore[no-untyped-def]
+    def check(self, text: str, rules, index, plan, diagnostics) -> None:  # type: ignore[no-untyped-def]
         found = {d.code for d in diagnostics if d.is_rule}
         if not found:
             return
-        kept = {rule.code for rule in triggered(rules, text, index)}
+        kept = {rule.code for rule in triggered(rules, text, index, plan)}
         if found - kept:
             self.broken.append(f"{sorted(found - kept)} lack their triggers in:\n{text}")
-        names = _index_names(index)
+        names = _index_names(index, plan)
         if names is not None and not mentions_orm(text, names):
             self.broken.append(f"{sorted(found)} in a file the first test skips:\n{text}")
 
 
-def _index_names(index: object) -> frozenset[str] | None:
-    """What a run would know of this index, or None for a stand-in without names."""
+def _index_names(index: object, plan: Plan | None) -> frozenset[str] | None:
+    """What a run would know of this index and plan, or None for a stand-in without names."""
     from sqlsafe.checks.project import EmptyIndex
 
     if isinstance(index, EmptyIndex):
@@ -216,7 +217,6 @@ def _index_names(index: object) -> frozenset[str] | None:
     if not all(hasattr(index, part) for part in parts):
         return None
     names = frozenset().union(*(getattr(index, part) for part in parts))
-    plan = getattr(index, "migration_plan", None)
     return names | plan.names() if plan is not None else names
 
 
