@@ -7,13 +7,13 @@ nothing of the CLI, of output formats or of any particular rule.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from sqlsafe import segments, suppression
 from sqlsafe.checks.base import BLOCK_INDENT, FileContext, Index, Note
@@ -29,8 +29,9 @@ from sqlsafe.diagnostics import (
 )
 from sqlsafe.fixes import FixWriter, apply_edits, select_fixes
 from sqlsafe.locator import Locator
+from sqlsafe.positions import NodeRanges, Positions
 from sqlsafe.selection import RuleSelection
-from sqlsafe.traversal import FastVisitors, code_positions, visit_batched
+from sqlsafe.traversal import FastVisitors, visit_batched
 
 MAX_FIX_ITERATIONS = 100
 
@@ -195,10 +196,11 @@ def _check_module(
         return diagnostics, facts
 
     locator = Locator(text)
+    positions: NodeRanges
     if wrapper is not None and PositionProvider in dependencies:
         positions = wrapper.resolve(PositionProvider)
     else:
-        positions = code_positions(module)
+        positions = Positions(module)
     writer = FixWriter(module, positions, locator)
     for finding in findings:
         where = positions[finding.node]
@@ -223,7 +225,7 @@ def _check_module(
     return diagnostics, facts
 
 
-def _related(note: Note, path: Path, positions: Mapping[cst.CSTNode, CodeRange]) -> Related:
+def _related(note: Note, path: Path, positions: NodeRanges) -> Related:
     if note.node is not None:
         where = positions[note.node]
         start = Location(where.start.line, where.start.column + 1)

@@ -7,7 +7,7 @@ is what keeps encodings, line endings and formatting intact.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 import libcst as cst
@@ -17,6 +17,7 @@ from sqlsafe.checks.base import BLOCK_INDENT, FixPlan, Insert, code_in_block
 from sqlsafe.checks.blocks import indented
 from sqlsafe.diagnostics import Diagnostic, Edit, Fix, Location
 from sqlsafe.locator import Locator
+from sqlsafe.positions import NodeRanges
 
 
 def _start(code_range: CodeRange) -> Location:
@@ -33,7 +34,7 @@ class FixWriter:
     def __init__(
         self,
         module: cst.Module,
-        positions: Mapping[cst.CSTNode, CodeRange],
+        positions: NodeRanges,
         locator: Locator,
     ) -> None:
         self.module = module
@@ -108,7 +109,7 @@ def _imports_name(statement: cst.BaseSmallStatement, source_module: str, name: s
 
 def import_edit(
     module: cst.Module,
-    positions: Mapping[cst.CSTNode, CodeRange],
+    positions: NodeRanges,
     locator: Locator,
     source_module: str,
     name: str,

@@ -13,10 +13,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import cast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 # libcst's type for a batched visitor's method: a `visit_*` may return a value, but batched
 # traversals (libcst's and this one) ignore it.
@@ -205,14 +203,3 @@ def visit_batched(module: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisito
                 pending.append(value)
         pending.reverse()
         stack.extend(pending)
-
-
-def code_positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
-    """`PositionProvider`'s positions of every node. `MetadataWrapper.resolve` computes them
-    with one code generation pass and then walks (and rebuilds) the whole tree once more for
-    the batchable providers that were asked for, even when none were (libcst 1.9's
-    `_resolve_impl`): on a file with findings that second walk is half the cost."""
-    positions = PositionProvider()._gen(MetadataWrapper(module, unsafe_skip_copy=True))
-    # `_gen` is typed for any provider, whose values may be lazy; the position provider's
-    # code generation records a finished `CodeRange` for every node.
-    return cast(Mapping[cst.CSTNode, CodeRange], positions)

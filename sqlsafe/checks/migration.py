@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodeRange
 
 from sqlsafe.checks.base import (
     BLOCK_INDENT,
@@ -56,7 +55,8 @@ from sqlsafe.checks.scopes import binds
 from sqlsafe.checks.story import elsewhere, story
 from sqlsafe.checks.truth import is_truth_test
 from sqlsafe.diagnostics import Applicability
-from sqlsafe.traversal import children, code_positions
+from sqlsafe.positions import NodeRanges, Positions
+from sqlsafe.traversal import children
 
 if TYPE_CHECKING:
     from sqlsafe.screen import Syntax
@@ -66,7 +66,7 @@ _SEVERITY = ("DETACH002", "DETACH001", "DETACH003")
 
 
 _CANDIDATES: MemoKey[dict[cst.FunctionDef, Candidate]] = MemoKey("detach candidates")
-_POSITIONS: MemoKey[Mapping[cst.CSTNode, CodeRange]] = MemoKey("positions of code")
+_POSITIONS: MemoKey[NodeRanges] = MemoKey("positions of code")
 _OWN_PLAN: MemoKey[Plan] = MemoKey("the file's own DETACH plan")
 _CALL_SITES: MemoKey[dict[tuple[Target, ...], list[CallSite]]] = MemoKey("calls of converted")
 
@@ -229,7 +229,7 @@ def trees(index: Index) -> Trees:
 
 
 def _row(context: FileContext, node: cst.CSTNode) -> int:
-    positions = context.memo(_POSITIONS, context.module, lambda: code_positions(context.module))
+    positions = context.memo(_POSITIONS, context.module, lambda: Positions(context.module))
     return positions[node].start.line
 
 

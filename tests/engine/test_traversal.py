@@ -6,12 +6,10 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from sqlsafe.traversal import (
     FastVisitors,
     children,
-    code_positions,
     visit_batched,
     visitor_names,
 )
@@ -157,10 +155,3 @@ def test_children_are_libcsts_children(source: str) -> None:
     cst.parse_module(source).visit(every)
     for node in every.nodes:
         assert [id(child) for child in children(node)] == [id(child) for child in node.children]
-
-
-@pytest.mark.parametrize("source", _sources()[:12], ids=lambda source: source.split("\n")[1][:40])
-def test_code_positions_are_libcsts_positions(source: str) -> None:
-    module = cst.parse_module(source)
-    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    assert dict(code_positions(module)) == dict(theirs)
