@@ -69,6 +69,9 @@ SESSION_GROUPS = (
         "return session.exec(statement).all()",
     ),
     (f"return session.exec({BREAK}select(Team).options(joinedload(Team.heroes)){BREAK}).all()",),
+    ("return session.query(Hero).get(key)",),  # GET001's safe fix
+    (f"if key: return session.exec(select(Hero)).first(){CONTINUE}[0]",),
+    ("x = key; row = session.exec(select(Hero)).first(); print(row[0])",),
     (  # ROW005: a leading tab is one level deeper
         "result = session.exec(select(Hero).where(Hero.id == key)).first()",
         "if result is None:",
