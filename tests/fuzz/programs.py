@@ -10,6 +10,7 @@ file's indentation unit, as a formatter would leave them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -183,7 +184,7 @@ class _Writer:
         self.lines: list[str] = []
 
     def statement(self, template: str, depth: int) -> None:
-        levels = len(template) - len(template.lstrip("\t"))
+        levels = _levels(template)
         indent = self.unit * (depth + levels)
         continued = indent + self.unit * self.draw(st.integers(1, 2))
         line = indent
@@ -211,7 +212,7 @@ class _Writer:
         headers, footer = self.draw(st.sampled_from(WRAPPERS))
         for header in headers:
             self.statement(header, depth)
-        inner = depth + len(headers[-1]) - len(headers[-1].lstrip("\t")) + 1
+        inner = depth + _levels(headers[-1]) + 1
         self.nested(inner, count - 1, body)
         for line in footer:
             self.statement(line, depth)
@@ -256,7 +257,7 @@ class _Writer:
 
     def _group(self, group: tuple[str, ...], depth: int) -> None:
         for template in group:
-            level = depth + len(template) - len(template.lstrip("\t"))
+            level = depth + _levels(template)
             # A statement before `else:` or `elif` would end the `if` it continues.
             if not template.lstrip("\t").startswith(CLAUSES) and self.draw(st.integers(0, 3)) == 0:
                 self.statement(self.draw(st.sampled_from(FILLERS)), level)
@@ -278,12 +279,9 @@ class _Writer:
 
 def _pieces(text: str) -> list[str]:
     """`text` split into plain runs and the BREAK / CONTINUE markers between them."""
-    pieces: list[str] = []
-    run = ""
-    for char in text:
-        if char in (BREAK, CONTINUE):
-            pieces.extend([run, char])
-            run = ""
-        else:
-            run += char
-    return [*pieces, run]
+    return re.split(f"([{BREAK}{CONTINUE}])", text)
+
+
+def _levels(template: str) -> int:
+    """How many levels deeper than its block a template goes (its leading tabs)."""
+    return len(template) - len(template.lstrip("\t"))

@@ -75,8 +75,8 @@ def _fix(root: Path) -> CommandOutcome:
 
 
 def _edited_rows(outcome: Outcome) -> set[int]:
-    """The rows of the original file that the applied fixes' edits touch; an insertion
-    between two lines touches both."""
+    """The rows of the original file that the applied fixes' edits touch, and one row either
+    side: where lines repeat (`pass`, `)`), difflib may align an inserted line one row off."""
     rows: set[int] = set()
     for diagnostic in outcome.unfixed:
         fix = diagnostic.fix
