@@ -1,10 +1,10 @@
 """What `sqlsafe fix --unsafe-fixes` promises for any program, checked on real files.
 
 `fix_and_check` writes a program into a project next to its models, runs the command the CLI
-runs (in process, reading and writing the files), and asserts: no internal error, the fixed
-file compiles, a second fix changes nothing, the lines no fix edited keep their bytes (line
-endings and BOM included), and every rewritten line is indented under its block as the
-original was.
+runs (in process, reading and writing the files), and asserts: no internal error; the fixed
+file compiles and holds the bytes that fixing the program on standard input prints; a second
+fix changes nothing; the lines no fix edited keep their bytes (line endings and BOM
+included); every rewritten line is indented under its block as the original was.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 from sqlsafe.command import CheckCommand, CommandOutcome
 from sqlsafe.config import Resolver
@@ -45,8 +46,10 @@ def fix_and_check(program: bytes) -> FixReport:
         (root / "app" / "models.py").write_text(MODELS)
         path = root / "app" / "program.py"
         path.write_bytes(program)
+        from_stdin = _fix_stdin(root, path, program)
         first = _fix(root)
         fixed = path.read_bytes()
+        assert from_stdin == fixed, "fixing standard input gave other bytes than the file"
         compile(fixed, str(path), "exec")
         second = _fix(root)
         assert second.fixed_count == 0, second.report.fixed
@@ -67,11 +70,33 @@ def _fix(root: Path) -> CommandOutcome:
         resolver=resolver, base=resolver.for_path(root), paths=[root], jobs=1, use_cache=False
     )
     outcome = command.run()
+    _assert_no_error(outcome)
+    return outcome
+
+
+def _fix_stdin(root: Path, path: Path, program: bytes) -> bytes:
+    """What `sqlsafe fix --unsafe-fixes --stdin-filename PATH -` prints for `program`."""
+    resolver = Resolver(cwd=root, cli={"fix": True, "unsafe-fixes": True})
+    command = CheckCommand(
+        resolver=resolver,
+        base=resolver.for_path(root),
+        paths=[Path("-")],
+        stdin_filename=str(path.relative_to(root)),
+        jobs=1,
+        use_cache=False,
+    )
+    with mock.patch("sys.stdin", io.TextIOWrapper(io.BytesIO(program))):
+        outcome = command.run()
+    _assert_no_error(outcome)
+    assert outcome.stdout_code is not None
+    return outcome.stdout_code
+
+
+def _assert_no_error(outcome: CommandOutcome) -> None:
     internal = [d for o in outcome.outcomes for d in o.diagnostics if d.code == INTERNAL_ERROR_CODE]
     assert not internal, internal[0].message
     assert outcome.exit_code(exit_zero=False, exit_non_zero_on_fix=False) != 2, outcome.stderr
     assert not [line for line in outcome.stderr if line.startswith("error")], outcome.stderr
-    return outcome
 
 
 def _edited_rows(outcome: Outcome) -> set[int]:
