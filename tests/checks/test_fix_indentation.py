@@ -129,3 +129,32 @@ def test_a_nul_character_is_a_syntax_error_as_for_python() -> None:
     assert diagnostic.code == "invalid-syntax"
     assert "null bytes" in diagnostic.message
     assert (diagnostic.start.row, diagnostic.start.column) == (1, 7)
+
+
+SHIM = """\
+def run(session: Session):
+    result = session.exec(select(User)).first()
+    if result is None:
+        return None
+    elif hasattr(result, "email"):
+        return result.email
+    else:
+        return result[0].email
+"""
+SHIM_FIXED = """\
+def run(session: Session):
+    result = session.exec(select(User)).first()
+    if result is None:
+        return None
+    else:
+        return result.email
+"""
+
+
+@pytest.mark.parametrize("first", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_rewritten_statements_keep_their_indentation_in_mixed_line_endings(first: str) -> None:
+    """The first line ending is the module's default: the rewritten `if` is indented line by
+    line although its own lines end otherwise (only its last line gets the default)."""
+    header = "# a header saved with other line endings" + first + HEADER
+    fixed = fix(header + SHIM, ["ROW005"], index=index())
+    assert fixed == header + SHIM_FIXED.removesuffix("\n") + first, fixed
