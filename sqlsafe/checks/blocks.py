@@ -65,12 +65,21 @@ def _indented(
         return
     for child in children(statement):
         suite = child.body if isinstance(child, _CLAUSES) else child
+        outer = _clause_indent(statement, child, indent, default)
         if isinstance(suite, cst.IndentedBlock):
-            inner = indent + (default if suite.indent is None else suite.indent)
+            inner = outer + (default if suite.indent is None else suite.indent)
             for part in suite.body:
                 yield from _indented(part, inner, default)
         elif isinstance(suite, cst.SimpleStatementSuite):
             for small in suite.body:
-                yield small, indent
+                yield small, outer
         elif isinstance(suite, cst.BaseCompoundStatement):
-            yield from _indented(suite, indent, default)
+            yield from _indented(suite, outer, default)
+
+
+def _clause_indent(statement: cst.CSTNode, child: cst.CSTNode, indent: str, default: str) -> str:
+    """The indentation of the line that opens `child`'s block: `else:` or `except:` lines up
+    with its statement, but a `case` is itself indented under its `match`."""
+    if isinstance(statement, cst.Match) and isinstance(child, cst.MatchCase):
+        return indent + (default if statement.indent is None else statement.indent)
+    return indent

@@ -7,6 +7,8 @@ of its own blocks, and needs the statement's indentation added to them.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from sqlsafe.checks.base import FileContext, MemoKey
@@ -14,6 +16,8 @@ from sqlsafe.checks.blocks import indented
 from sqlsafe.traversal import children
 
 _INDENTS: MemoKey[dict[cst.CSTNode, str]] = MemoKey("statement indentation")
+# Where Python ends a line (not at \f or the other breaks `str.splitlines` knows).
+_LINE_ENDING = re.compile(r"(\r\n|\r|\n)")
 
 
 def indent_of(context: FileContext, statement: cst.CSTNode) -> str:
@@ -30,10 +34,16 @@ def statements_code(context: FileContext, statements: list[cst.CSTNode], indent:
     """`statements` as the text that replaces a statement indented by `indent`: the first
     line takes the replaced statement's place, the others are indented to match, and the
     last line ending is left to the text after the replaced range."""
-    newline = context.module.default_newline
     code = "".join(context.module.code_for_node(statement) for statement in statements)
-    lines = code.removesuffix(newline).split(newline)
-    return newline.join([lines[0], *(indent + line if line else line for line in lines[1:])])
+    # Every line keeps the ending it was read with, which in a file of mixed line endings
+    # is not always the module's default one.
+    lines = _LINE_ENDING.split(code)  # line, ending, line, ..., line
+    if len(lines) > 1 and not lines[-1]:
+        del lines[-2:]
+    text = lines[0]
+    for ending, line in zip(lines[1::2], lines[2::2], strict=True):
+        text += ending + (indent + line if line else line)
+    return text
 
 
 def has_multiline_string(node: cst.CSTNode) -> bool:

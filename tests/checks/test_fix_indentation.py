@@ -84,27 +84,38 @@ def get(engine, x):
 }
 
 
-def _at_depth(function: str, depth: int, unit: str) -> str:
-    """`function` with its body moved `depth` blocks deeper (under `if x:` lines) and every
-    indentation step of four spaces written as `unit`."""
+# The lines that open one level of nesting: a `match` nests its cases, and a case its body.
+BLOCKS = {"if": ("if x:",), "match": ("match x:", "case 1:")}
+
+
+def _at_depth(function: str, depth: int, unit: str, block: tuple[str, ...] = ("if x:",)) -> str:
+    """`function` with its body moved under `depth` copies of `block` and every indentation
+    step of four spaces written as `unit`."""
     lines = function.splitlines(keepends=True)
     out = [lines[0]]
-    out.extend(unit * (level + 1) + "if x:\n" for level in range(depth))
+    headers = block * depth
+    out.extend(unit * (level + 1) + header + "\n" for level, header in enumerate(headers))
     for line in lines[1:]:
         stripped = line.lstrip(" ")
         steps = (len(line) - len(stripped)) // 4
-        out.append(unit * (steps + depth) + stripped)
+        out.append(unit * (steps + len(headers)) + stripped)
     return "".join(out)
 
 
+@pytest.mark.parametrize("block", sorted(BLOCKS))
 @pytest.mark.parametrize("unit", ["    ", "  ", "\t"], ids=["4 spaces", "2 spaces", "tab"])
 @pytest.mark.parametrize("depth", [0, 1, 3])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_rewritten_lines_keep_their_block_indentation(case: str, depth: int, unit: str) -> None:
+def test_rewritten_lines_keep_their_block_indentation(
+    case: str, depth: int, unit: str, block: str
+) -> None:
     rules, unsafe, before, after = CASES[case]
     header = _at_depth(HEADER, 0, unit)
-    fixed = fix(header + _at_depth(before, depth, unit), rules, unsafe=unsafe, index=index())
-    assert fixed.endswith(_at_depth(after, depth, unit)), fixed
+    nested = BLOCKS[block]
+    fixed = fix(
+        header + _at_depth(before, depth, unit, nested), rules, unsafe=unsafe, index=index()
+    )
+    assert fixed.endswith(_at_depth(after, depth, unit, nested)), fixed
 
 
 def test_a_nul_character_is_a_syntax_error_as_for_python() -> None:
@@ -118,3 +129,32 @@ def test_a_nul_character_is_a_syntax_error_as_for_python() -> None:
     assert diagnostic.code == "invalid-syntax"
     assert "null bytes" in diagnostic.message
     assert (diagnostic.start.row, diagnostic.start.column) == (1, 7)
+
+
+SHIM = """\
+def run(session: Session):
+    result = session.exec(select(User)).first()
+    if result is None:
+        return None
+    elif hasattr(result, "email"):
+        return result.email
+    else:
+        return result[0].email
+"""
+SHIM_FIXED = """\
+def run(session: Session):
+    result = session.exec(select(User)).first()
+    if result is None:
+        return None
+    else:
+        return result.email
+"""
+
+
+@pytest.mark.parametrize("first", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_rewritten_statements_keep_their_indentation_in_mixed_line_endings(first: str) -> None:
+    """The first line ending is the module's default: the rewritten `if` is indented line by
+    line although its own lines end otherwise (only its last line gets the default)."""
+    header = "# a header saved with other line endings" + first + HEADER
+    fixed = fix(header + SHIM, ["ROW005"], index=index())
+    assert fixed == header + SHIM_FIXED.removesuffix("\n") + first, fixed

@@ -15,7 +15,7 @@ ODD = [
     "def f():\r\n\tif x:\r\n\t\treturn (a,\r\n\t\t\tb)\r\n",
     "x = 1\ny = '''a\r\nb\rc'''\nz = \\\n    2  # after\n",
     "x = '''a\rb'''\ny = (1,\r    2)\n",
-    'async def g():\n    async with s() as t:\n        return await t.exec(\n            q\n        )',
+    "async def g():\n    async with s() as t:\n        return await t.exec(\n            q\n        )",
     "match p:\n    case {'a': [1, *rest]} if rest:\n        pass\n    case _:\n        pass\n",
     "@d\nclass C(B, metaclass=M):\n    x: int = 1\n\n\n# end\n",
 ]
