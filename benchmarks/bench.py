@@ -35,6 +35,7 @@ caching on, as installed tools do.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import shutil
@@ -43,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +88,21 @@ class Corpus:
         return max(s.peak_mb for s in self.samples[mode])
 
 
+_launcher: ProcessPoolExecutor | None = None
+
+
 def run(command: list[str], cwd: Path) -> Sample:
+    """One timed run of `command`, started from a small process of its own: Linux gives a
+    child the parent's peak resident set as its own starting peak (across fork and exec), and
+    this process holds the corpora and an index while it counts the pass rates, so a command
+    started from here would report this process's peak whenever its own is lower."""
+    global _launcher
+    if _launcher is None:
+        _launcher = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    return _launcher.submit(_timed, command, cwd).result()
+
+
+def _timed(command: list[str], cwd: Path) -> Sample:
     environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",)}
     environment.pop("SQLSAFE_NO_CACHE", None)
     started = time.perf_counter()
@@ -239,7 +255,7 @@ def verdicts(corpora: list[Corpus]) -> str:
     lines = []
     for corpus in corpora:
         ruff = corpus.median("ruff")
-        for mode, limit in (("cold", 2.0), ("warm", 0.25), ("touch", 0.5), ("edit", 0.5)):
+        for mode, limit in (("cold", 2.0), ("warm", 0.25), ("touch", 0.25), ("edit", 0.5)):
             ratio = corpus.median(mode) / ruff
             verdict = "met" if ratio <= limit else "NOT met"
             lines.append(f"{corpus.name}: {mode} {ratio:.2f}x Ruff (target <= {limit}x): {verdict}")
