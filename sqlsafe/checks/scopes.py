@@ -57,8 +57,8 @@ class Scope:
     """Uses bound by a comprehension or lambda inside this scope."""
     inner_uses: dict[Definition, list[Use]] = field(default_factory=dict)
     params: frozenset[str] = frozenset()
-    """Every name the parameter list mentions: the parameters, and the names their
-    annotations and defaults use too (`parameters` gives the parameters alone)."""
+    """The names the function's parameters bind (`parameters`). The names their annotations
+    and defaults use are not the function's: they are read outside it, where it is defined."""
     declared: set[str] = field(default_factory=set)
     """`global` / `nonlocal` names."""
 
@@ -354,7 +354,7 @@ def scope_of(context: FileContext, node: cst.FunctionDef | cst.Module) -> Scope:
         scope = Scope(node)
         builder = _ScopeBuilder(scope)
         if isinstance(node, cst.FunctionDef):
-            scope.params = frozenset(builder.names_in(node.params))
+            scope.params = parameters(node)
             builder.block(node.body)
         else:
             builder.block(node)

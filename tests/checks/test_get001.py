@@ -123,6 +123,12 @@ FLAGGED = {
         "    return session.exec(select(User).where(col(User.id) == user_id)).first()\n",
         "session.get(User, user_id)",
     ),
+    # The model named in an annotation is the module's `User`, not a local of `f`.
+    "model-in-a-parameter-annotation": (
+        "def f(session: Session, user: User | None = None, other=User):\n"
+        "    return session.exec(select(User).where(User.id == user.id)).first()\n",
+        "session.get(User, user.id)",
+    ),
     "key-from-an-instance": (
         "def f(session: Session, ticket: Ticket):\n"
         "    return session.exec(select(User).where(User.id == ticket.id)).first()\n",
