@@ -12,7 +12,7 @@ import os
 
 import hypothesmith
 import pytest
-from hypothesis import HealthCheck, event, given, note, reject, settings
+from hypothesis import HealthCheck, Phase, event, given, note, reject, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.programs import Layout, layouts, session_modules
@@ -25,6 +25,9 @@ fuzz_settings = settings(
     derandomize=True,
     database=None,
     deadline=None,
+    # No targeting (hypothesmith's target() would hill-climb far past the budget) and no
+    # explain phase (it traces every line of sqlsafe): the run costs what the budget says.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.filter_too_much,
