@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlsafe import source as sources
-from sqlsafe.checks.plan import Plan, Planner, Source, Trees, fingerprint, looks_into, mentions
+from sqlsafe.checks.plan import (
+    Plan,
+    Planner,
+    Source,
+    Trees,
+    concerned,
+    fingerprint,
+    looks_into,
+)
 from sqlsafe.config import Resolver, Settings
 from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Diagnostic
 from sqlsafe.files import discover, is_excluded, is_gitignored
@@ -538,8 +546,8 @@ class CheckCommand:
             facts = {jobs[n].path: r.facts for n, r in enumerate(results) if r is not None}
             made = self._planner(run.index_names, run).from_facts(jobs, facts)
             if made.fingerprint() != fingerprint(plan):
-                names = made.mentioned() | (plan.mentioned() if plan is not None else frozenset())
-                again = [n for n, job in enumerate(jobs) if mentions(job, names)]
+                concerns = concerned(plan, made, facts)
+                again = [n for n, job in enumerate(jobs) if concerns(job)]
                 self._run(run, jobs, again, results, indexed, made)
                 if cache is not None:
                     keys = self._keys(run, jobs, contents, indexed, made)

@@ -93,11 +93,6 @@ class Plan:
         """Plain names of converted functions: files that mention one may hold callers."""
         return frozenset(_short(name) for name in self.converted)
 
-    def mentioned(self) -> frozenset[str]:
-        """Plain names of every function it decides on: only files that name one can
-        depend on it."""
-        return frozenset(_short(name) for name in (*self.converted, *self.blocked))
-
 
 def fingerprint(plan: Plan | None) -> str:
     """What a file's cached outcome depends on of the plan ("": checked without one)."""
@@ -439,9 +434,37 @@ def looks_into(text: str, names: Collection[str], owners: Collection[str]) -> bo
     return mentions_orm(text, names) and may_own_sessions(text, owners)
 
 
-def mentions(source: Source, names: Collection[str]) -> bool:
-    """Whether a file names one of `names` (the functions a changed plan decides on)."""
-    return bool(names) and any(name in (_text(source) or "") for name in names)
+def concerned(
+    before: Plan | None, after: Plan, facts: Mapping[Path, Mapping[str, object]]
+) -> Callable[[Source], bool]:
+    """Which files a check against `after` may tell differently from one against `before`,
+    given each file's run facts from the check against `before`: a decision on a function
+    (converted, blocked and why, withheld, read where) shows in the file defining it, and
+    a conversion also in every file naming the function (its callers)."""
+    old = before or Plan()
+    changed = {
+        qualname
+        for qualname in (*old.converted, *old.blocked, *after.converted, *after.blocked)
+        if _decision(old, qualname) != _decision(after, qualname)
+    }
+    called = {_short(q) for q in changed if q in old.converted or q in after.converted}
+
+    def concerns(source: Source) -> bool:
+        if any(found.qualname in changed for found in _found(facts.get(source.path, {}))):
+            return True
+        text = _text(source)
+        return text is None or any(name in text for name in called)
+
+    return concerns
+
+
+def _decision(plan: Plan, qualname: str) -> tuple[object, ...]:
+    return (
+        plan.converted.get(qualname),
+        plan.blocked.get(qualname),
+        plan.withheld.get(qualname),
+        plan.readers.get(qualname),
+    )
 
 
 # -- files outside the run ----------------------------------------------------------------------
