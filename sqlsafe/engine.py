@@ -93,10 +93,12 @@ def check_source(
     index: Index,
     display_path: str | None = None,
     plan: Plan | None = None,
+    starts: list[segments.Start] | None = None,
 ) -> CheckResult:
     """Every diagnostic for one file's text, with `# noqa` applied. `plan`: the run's DETACH
-    plan (None: the file is planned on its own)."""
-    parts = segments.split(text)
+    plan (None: the file is planned on its own). `starts`: where the text's top-level
+    statements start, when known (`segments.split`)."""
+    parts = segments.split(text, starts)
     if parts is None:
         diagnostics, facts = _check_tree(text, path, module_name, selection, index, plan)
     else:
@@ -155,6 +157,7 @@ def _check_tree(
         index=index,
         settings=selection.rule_settings,
         plan=plan,
+        text=text,
     )
     try:
         return _check_module(text, path, context, selection)

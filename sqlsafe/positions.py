@@ -39,7 +39,15 @@ class _PositionState(CodegenState):
         self.spans: dict[int, Span] = {}
         self._starts: list[tuple[int, int]] = []
 
-    def _advance(self, value: str) -> None:
+    # Where the text goes is followed, the text itself not kept: `tokens` holds the first
+    # token only, for `Module`, which asks whether any was made.
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.add_token(token)
+
+    def add_token(self, value: str) -> None:
+        if not self.tokens:
+            self.tokens.append(value)
         if "\n" in value or "\r" in value:
             lines = _NEWLINE.split(value)
             self.line += len(lines) - 1
@@ -47,24 +55,13 @@ class _PositionState(CodegenState):
         else:
             self.column += len(value)
 
-    def add_indent_tokens(self) -> None:
-        self.tokens.extend(self.indent_tokens)
-        for token in self.indent_tokens:
-            self._advance(token)
-
-    def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        self._advance(value)
-
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._starts.append((self.line, self.column))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         line, column = self._starts.pop()
         # A syntactic position, recorded while the node was rendered, stands.
-        key = id(node)
-        if key not in self.spans:
-            self.spans[key] = (line, column, self.line, self.column)
+        self.spans.setdefault(id(node), (line, column, self.line, self.column))
 
     def record_syntactic_position(  # type: ignore[override]
         self,

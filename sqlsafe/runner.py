@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
     from sqlsafe.checks.base import Rule
+    from sqlsafe.segments import Start
 
 T = TypeVar("T")
 
@@ -222,13 +223,16 @@ class Run:
         selection = selection_for(job.path, job.settings)
         return selection if selection.rules else None
 
-    def _triggered(self, job: Job, selection: RuleSelection, text: str) -> tuple[type[Rule], ...]:
-        """The enabled rules that may report something in `text`."""
+    def _triggered(
+        self, job: Job, selection: RuleSelection, text: str
+    ) -> tuple[tuple[type[Rule], ...], list[Start] | None]:
+        """The enabled rules that may report something in `text`, and where its top-level
+        statements start when the screen saw that (`screen.screened`)."""
         rules = selection.rules
         if self.options.prefilter:
             rules = triggered(rules, text, self.index, self.plan)
         if not self.options.screen or not rules:
-            return rules
+            return rules, None
         from sqlsafe.index import module_name
         from sqlsafe.screen import screened
 
@@ -250,7 +254,7 @@ class Run:
         selection = self._selection(job, text)
         if selection is None:
             return outcome
-        rules = self._triggered(job, selection, text) if selection.rules else ()
+        rules, starts = self._triggered(job, selection, text) if selection.rules else ((), None)
         if not rules:
             # Nothing to find, but a file that does not parse is still worth saying so.
             if job.path not in self.parsed:
@@ -269,7 +273,9 @@ class Run:
         def check(current: str) -> engine.CheckResult:
             # A fix may add what another rule keys on: the rules are chosen for each text,
             # among all that are enabled.
-            chosen = rules if current is text else self._triggered(job, selection, current)
+            chosen, at = (
+                (rules, starts) if current is text else self._triggered(job, selection, current)
+            )
             result = engine.check_source(
                 current,
                 job.path,
@@ -278,6 +284,7 @@ class Run:
                 self.index,
                 display_path=job.display,
                 plan=self.plan,
+                starts=at,
             )
             if current is text:
                 outcome.facts = result.facts

@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlsafe import segments
 from sqlsafe.checks.names import (
     ASYNC_SESSION_CLASSES,
     ASYNC_SESSIONMAKERS,
@@ -112,7 +113,15 @@ class Syntax:
         self._package = module_name if is_package else module_name.rpartition(".")[0]
         self._locate_imports = not is_package
         assignments: list[tuple[list[ast.expr], ast.Call]] = []
-        for node in ast.walk(tree):
+        self._scopes: list[_ScopeParts] = []
+        """The module's and each function's own code, as one walk saw it."""
+        module = _ScopeParts(None)
+        self._scopes.append(module)
+        # One walk for everything, each node with the scope whose own code it is (None in
+        # a class body, a lambda, a decorator or a parameter list).
+        stack: list[tuple[ast.AST, _ScopeParts | None]] = [(tree, module)]
+        while stack:
+            node, scope = stack.pop()
             kind = type(node)
             if kind is ast.Call:
                 self._call(node)  # type: ignore[arg-type]
@@ -137,10 +146,23 @@ class Syntax:
                         self.with_items.append(item.context_expr)
             elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 self._function(node)  # type: ignore[arg-type]
+                own = _ScopeParts(node)  # type: ignore[arg-type]
+                self._scopes.append(own)
+                body = {id(statement) for statement in node.body}  # type: ignore[attr-defined]
+                for child in _children(node):
+                    stack.append((child, own if id(child) in body else None))
+                continue
             elif kind is ast.ClassDef:
                 self._define(node.name)  # type: ignore[attr-defined]
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self._import(node)  # type: ignore[arg-type]
+            if scope is not None:
+                if kind is ast.ClassDef or kind is ast.Lambda:
+                    scope = None
+                else:
+                    scope.add(node, kind)
+            for child in _children(node):
+                stack.append((child, scope))
         self.sessionmakers: dict[str, bool] = {}
         """Names assigned a `sessionmaker(...)`, qualified: calling one makes a session (an
         `AsyncSession` when True)."""
@@ -300,56 +322,32 @@ class Syntax:
         """The module and every function, where one may hold a session."""
         if not self.may_own_session():
             return []
-        found = [self._scope(self.tree.body, SessionScope(function=False))]
-        for node in ast.walk(self.tree):
-            if type(node) is ast.FunctionDef or type(node) is ast.AsyncFunctionDef:
-                scope = SessionScope(function=True)
-                if any(self._session_parameter(part) for part in _parameter_parts(node.args)):
-                    # Only an `AsyncSession` parameter is followed.
-                    scope.opens = scope.maybe_async = True
-                found.append(self._scope(node.body, scope))
-        return found
+        return [self._session_scope(parts) for parts in self._scopes]
 
-    def _scope(self, body: list[ast.stmt], scope: SessionScope) -> SessionScope:
-        pending: list[ast.AST] = list(body)
-        while pending:
-            node = pending.pop()
-            kind = type(node)
-            if kind in _OTHER_SCOPES:
-                continue
-            pending.extend(ast.iter_child_nodes(node))
-            if kind is ast.With or kind is ast.AsyncWith:
-                for item in node.items:  # type: ignore[attr-defined]
-                    made = item.context_expr
-                    if type(item.optional_vars) is ast.Name and self.makes_session(made):
-                        scope.opens = True
-                        if kind is ast.AsyncWith or self.may_be_async(made):
-                            scope.maybe_async = True
-                        else:
-                            scope.sync_ends.append((node.end_lineno, node.end_col_offset))  # type: ignore[attr-defined]
-            elif kind is ast.Assign:
-                targets, value = node.targets, node.value  # type: ignore[attr-defined]
-                if len(targets) == 1 and type(targets[0]) is ast.Name and self.makes_session(value):
-                    scope.opens = True
-                    scope.maybe_async = scope.maybe_async or self.may_be_async(value)
-            elif kind is ast.Attribute:
-                if type(node.value) is ast.Name:  # type: ignore[attr-defined]
-                    scope.reads.append((node.lineno, node.col_offset))  # type: ignore[attr-defined]
-            elif kind is ast.Call:
-                func = node.func  # type: ignore[attr-defined]
-                if type(func) is ast.Attribute and func.attr in _DETACHING:
-                    scope.closes = True
-                elif type(func) is ast.Name and func.id == "getattr":
-                    scope.reads.append((node.lineno, node.col_offset))  # type: ignore[attr-defined]
-            elif kind is ast.Return:
-                value = node.value  # type: ignore[attr-defined]
-                if type(value) is ast.Await:
-                    value = value.value
-                scope.returns_value = scope.returns_value or (
-                    type(value) is ast.Name
-                    or type(value) is ast.Subscript
-                    or (type(value) is ast.Call and type(value.func) is ast.Attribute)
-                )
+    def _session_scope(self, parts: _ScopeParts) -> SessionScope:
+        function = parts.function
+        scope = SessionScope(
+            function=function is not None,
+            closes=parts.closes,
+            reads=parts.reads,
+            returns_value=parts.returns_value,
+        )
+        if function is not None and any(
+            self._session_parameter(part) for part in _parameter_parts(function.args)
+        ):
+            # Only an `AsyncSession` parameter is followed.
+            scope.opens = scope.maybe_async = True
+        for statement, made in parts.withs:
+            if self.makes_session(made):
+                scope.opens = True
+                if type(statement) is ast.AsyncWith or self.may_be_async(made):
+                    scope.maybe_async = True
+                else:
+                    scope.sync_ends.append((statement.end_lineno, statement.end_col_offset))  # type: ignore[arg-type]
+        for value in parts.assigned:
+            if self.makes_session(value):
+                scope.opens = True
+                scope.maybe_async = scope.maybe_async or self.may_be_async(value)
         return scope
 
     def runs_statement(self) -> bool:
@@ -391,18 +389,84 @@ def screened(
     module_name: str,
     index: Index,
     plan: Plan | None = None,
-) -> tuple[type[Rule], ...]:
-    """The rules whose screen finds a candidate in `text`; all of them when `ast` rejects
-    the text (syntax newer than the running Python, which libcst may still parse)."""
+) -> tuple[tuple[type[Rule], ...], list[segments.Start] | None]:
+    """The rules whose screen finds a candidate in `text`, all of them when `ast` rejects
+    the text (syntax newer than the running Python, which libcst may still parse); and
+    for a text checked in segments, its top-level statements' starts as the tree gives
+    them (`segments.split`)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return tuple(rules)
+        return tuple(rules), None
     syntax = Syntax(tree, module_name, path.stem == "__init__", index, plan)
-    return tuple(rule for rule in rules if rule.screen(syntax))
+    kept = tuple(rule for rule in rules if rule.screen(syntax))
+    large = kept and len(text) > segments.LARGE
+    return kept, segments.starts_of(tree, text) if large else None
 
 
-_OTHER_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+@dataclass
+class _ScopeParts:
+    """What a scope's own code holds that `SessionScope` is made from, once the file's
+    session makers are known."""
+
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None
+    withs: list[tuple[ast.With | ast.AsyncWith, ast.expr]] = field(default_factory=list)
+    """Each `with ... as name` item's statement and what it enters."""
+    assigned: list[ast.expr] = field(default_factory=list)
+    """Values assigned to a single name."""
+    reads: list[Position] = field(default_factory=list)
+    closes: bool = False
+    returns_value: bool = False
+
+    def add(self, node: ast.AST, kind: type[ast.AST]) -> None:
+        if kind is ast.With or kind is ast.AsyncWith:
+            for item in node.items:  # type: ignore[attr-defined]
+                if type(item.optional_vars) is ast.Name:
+                    self.withs.append((node, item.context_expr))  # type: ignore[arg-type]
+        elif kind is ast.Assign:
+            targets = node.targets  # type: ignore[attr-defined]
+            if len(targets) == 1 and type(targets[0]) is ast.Name:
+                self.assigned.append(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            if type(node.value) is ast.Name:  # type: ignore[attr-defined]
+                self.reads.append((node.lineno, node.col_offset))  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute and func.attr in _DETACHING:
+                self.closes = True
+            elif type(func) is ast.Name and func.id == "getattr":
+                self.reads.append((node.lineno, node.col_offset))  # type: ignore[attr-defined]
+        elif kind is ast.Return:
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is ast.Await:
+                value = value.value
+            self.returns_value = self.returns_value or (
+                type(value) is ast.Name
+                or type(value) is ast.Subscript
+                or (type(value) is ast.Call and type(value.func) is ast.Attribute)
+            )
+
+
+_NOT_CHILDREN = frozenset({"ctx"})
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` without the expression contexts (`Load`, `Store`), as a list."""
+    kind = type(node)
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _NOT_CHILDREN)
+    found: list[ast.AST] = []
+    for name in names:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            found.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
+
+
 # Session methods after which its instances are detached.
 _DETACHING = frozenset({"close", "expunge", "expunge_all"})
 

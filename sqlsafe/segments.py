@@ -14,9 +14,12 @@ of one module (the DETACH conversion, which rewrites callers) see a large file a
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 import tokenize
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlsafe.diagnostics import Diagnostic, Edit, Location
@@ -26,6 +29,7 @@ LARGE = 1_000_000
 SEGMENT = 250_000
 """About how many characters of functions and classes each segment holds."""
 
+_WORD = re.compile(r"[ \t\f]*(@|\w+)")
 _DEFINITIONS = frozenset({"def", "class", "async", "@"})
 # Clauses that continue the statement above them at the same indentation.
 _CLAUSES = frozenset({"else", "elif", "except", "finally"})
@@ -90,13 +94,18 @@ class Segment:
         return Location(self.firsts[piece] + row - self.starts[piece], location.column)
 
 
-def split(text: str) -> list[Segment] | None:
+Start = tuple[int, str]
+"""The row of a top-level statement's first token, and the token."""
+
+
+def split(text: str, starts: Sequence[Start] | None = None) -> list[Segment] | None:
     """The segments of a large text; None for a text small enough to check whole, or one
-    whose statements cannot be told apart (it does not tokenize)."""
+    whose statements cannot be told apart (it does not tokenize). `starts`: its top-level
+    statements' starts when known (`starts_of` its syntax tree), which saves tokenizing it."""
     if len(text) <= LARGE:
         return None
     lines = text.splitlines(keepends=True)
-    pieces = _pieces(text, len(lines))
+    pieces = _pieces(starts or _statement_starts(text), len(lines))
     if pieces is None:
         return None
     groups: list[list[int]] = [[]]
@@ -127,8 +136,7 @@ def split(text: str) -> list[Segment] | None:
     return segments
 
 
-def _pieces(text: str, row_count: int) -> list[_Piece] | None:
-    starts = _statement_starts(text)
+def _pieces(starts: Sequence[Start] | None, row_count: int) -> list[_Piece] | None:
     if not starts:
         return None
     found: list[tuple[int, bool]] = []
@@ -147,7 +155,35 @@ def _pieces(text: str, row_count: int) -> list[_Piece] | None:
     ]
 
 
-def _statement_starts(text: str) -> list[tuple[int, str]] | None:
+def starts_of(tree: ast.Module, text: str) -> list[Start] | None:
+    """`_statement_starts` of `text` read from its syntax tree: a definition starts at its
+    first decorator (the `@`), any other statement at its first token. None when a row does
+    not begin with the token the tree implies (a decorator continued with a backslash)."""
+    lines = text.splitlines()
+    found: list[Start] = []
+    for statement in tree.body:
+        kind = type(statement)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            decorators = statement.decorator_list  # type: ignore[attr-defined]
+            row = decorators[0].lineno if decorators else statement.lineno
+            word = _first_word(lines[row - 1])
+            if word not in ("@", "def", "class", "async"):
+                return None
+            word = "def" if word == "@" else word
+        else:
+            row, word = statement.lineno, ""
+        # Statements after a `;` share their row with the first: one start.
+        if not found or found[-1][0] != row:
+            found.append((row, word))
+    return found
+
+
+def _first_word(line: str) -> str:
+    match = _WORD.match(line)
+    return match.group(1) if match else ""
+
+
+def _statement_starts(text: str) -> list[Start] | None:
     """(row, first token) of every statement at the top level; None if `text` does not
     tokenize."""
     found = []

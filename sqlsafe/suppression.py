@@ -19,6 +19,10 @@ from sqlsafe.locator import Locator
 _INLINE = re.compile(r"#\s*(?i:noqa)(?![\w-])")
 _FILE_LEVEL = re.compile(r"#\s*(?P<tool>ruff|flake8|sqlsafe)\s*:\s*(?i:noqa)(?![\w-])")
 _CODE = re.compile(r"[A-Z]+[0-9]+")
+# Tokens that are neither code nor comments.
+_LAYOUT = frozenset(
+    {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+)
 
 
 @dataclass(frozen=True)
@@ -93,32 +97,30 @@ def _parse_codes(
 def parse(text: str, display_path: str, locator: Locator | None = None) -> Suppressions:
     locator = locator or Locator(text)
     result = Suppressions()
+    # One pass, the tokens not kept: a large file has a million of them.
+    comments: list[tuple[tokenize.TokenInfo, bool]] = []
+    """Every comment, and whether code shares its row."""
+    code_end = 0
+    """The last row of the last token that is code."""
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = token.type
+            if kind == tokenize.COMMENT:
+                comments.append((token, code_end == token.start[0]))
+            elif kind not in _LAYOUT:
+                code_end = token.end[0]
+                if kind == tokenize.STRING and code_end > token.start[0]:
+                    for row in range(token.start[0], code_end):
+                        result.string_end_rows[row] = code_end
     except (tokenize.TokenError, SyntaxError):
-        return result
-    code_rows: set[int] = set()
-    for token in tokens:
-        if token.type == tokenize.STRING and token.end[0] > token.start[0]:
-            for row in range(token.start[0], token.end[0]):
-                result.string_end_rows[row] = token.end[0]
-        if token.type not in (
-            tokenize.COMMENT,
-            tokenize.NL,
-            tokenize.NEWLINE,
-            tokenize.INDENT,
-            tokenize.DEDENT,
-        ):
-            code_rows.update(range(token.start[0], token.end[0] + 1))
-    for token in tokens:
-        if token.type != tokenize.COMMENT:
-            continue
+        return Suppressions()
+    for token, after_code in comments:
         row, column = token.start
         comment = token.string
         where = f"{display_path}:{row}"
         file_level = _FILE_LEVEL.match(comment)
         if file_level:
-            if row in code_rows:
+            if after_code:
                 tool = file_level.group("tool")
                 result.warnings.append(
                     f"warning: Unexpected `# {tool}: noqa` directive at {where}. File-level "

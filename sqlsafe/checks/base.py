@@ -135,6 +135,9 @@ class FileContext:
     settings: RuleSettings
     plan: Plan | None = None
     """The run's DETACH plan (None: the file is planned on its own)."""
+    text: str | None = None
+    """The text `module` was parsed from, when known: a name it does not spell is in no
+    `Name` node of the tree, which an analysis may know without walking it."""
     findings: list[Finding] = field(default_factory=list)
     # Enclosing functions of the node being visited, innermost last (kept by the engine).
     functions: list[cst.FunctionDef] = field(default_factory=list)

@@ -55,6 +55,14 @@ NULLABLE_VIAS = frozenset({"first", "one_or_none", "scalar", "scalar_one_or_none
 # What `x[0]` on a model or on None raises, and the classes that catch it.
 CATCHES_TYPE_ERROR = frozenset({"TypeError", "Exception", "BaseException"})
 PROBES = frozenset({"hasattr", "getattr", "isinstance"})
+# Every shim is a test calling a probe or a `try` statement: a text without any of these
+# words has none.
+_SHIM_WORDS = (*PROBES, "try")
+_MAY_HOLD_SHIMS: MemoKey[bool] = MemoKey("a text that may hold shims")
+
+
+def _may_hold_shims(text: str | None) -> bool:
+    return text is None or any(word in text for word in _SHIM_WORDS)
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,8 @@ def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 
 def _find(context: FileContext, scope: cst.CSTNode) -> Iterator[Shim]:
+    if not context.memo(_MAY_HOLD_SHIMS, context.module, lambda: _may_hold_shims(context.text)):
+        return
     elifs: set[cst.If] = set()
     # Statements alone in their block: deleting one would leave the block empty.
     alone: set[cst.CSTNode] = set()

@@ -41,7 +41,7 @@ def _checker(
     def check(text: str) -> CheckResult:
         rules = selection.rules
         if screen:
-            rules = screened(rules, text, PATH, module_name, index)
+            rules, _ = screened(rules, text, PATH, module_name, index)
         chosen = dataclasses.replace(selection, rules=rules)
         return check_source(text, PATH, module_name, chosen, index)
 

@@ -141,8 +141,8 @@ def test_a_factory_reexported_under_another_name_is_followed(tmp_path: Path) -> 
 
 def test_a_file_ast_rejects_is_not_screened() -> None:
     rules = tuple(registry.load(code) for code in registry.CODES)
-    assert screened(rules, "def broken(:\n", Path("a.py"), "a", EmptyIndex()) == rules
-    assert screened(rules, "print('nothing')\n", Path("a.py"), "a", EmptyIndex()) == ()
+    assert screened(rules, "def broken(:\n", Path("a.py"), "a", EmptyIndex()) == (rules, None)
+    assert screened(rules, "print('nothing')\n", Path("a.py"), "a", EmptyIndex()) == ((), None)
 
 
 def test_scope_keeps_a_read_after_the_block_and_not_one_inside() -> None:

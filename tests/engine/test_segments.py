@@ -3,6 +3,7 @@ the whole file reports: the same diagnostics at the same places, the same fixes.
 
 from __future__ import annotations
 
+import ast
 import os
 import resource
 import subprocess
@@ -110,6 +111,63 @@ def test_text_that_does_not_tokenize_is_checked_whole(monkeypatch: pytest.Monkey
     monkeypatch.setattr(segments, "LARGE", 10)
     assert segments.split("def f():\n    pass\n" * 3) is not None
     assert segments.split('x = """\n' * 3) is None
+
+
+TOP_LEVEL = """\
+import os; import sys
+@decorator(
+    1,
+)
+# a comment between decorator and function
+def f(): pass
+async def g():
+    pass
+class C(Base): x = 1
+if os.name:
+    pass
+elif sys:
+    pass
+else:
+    y = 2
+try:
+    import z
+except ImportError:
+    z = None
+(
+    os.sep
+).join([])
+x = \\
+    1
+@dataclass
+class D:
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(TOP_LEVEL, id="every kind"),
+        *(
+            pytest.param(path.read_text(encoding="utf-8"), id=path.name)
+            for path in sorted(Path(segments.__file__).parent.glob("*.py"))
+        ),
+    ],
+)
+def test_starts_read_from_the_tree_are_the_tokens_starts(text: str) -> None:
+    """The screen's syntax tree gives where top-level statements start, which spares a large
+    file a tokenizer pass: the pieces are the same as the tokens'."""
+    rows = len(text.splitlines(keepends=True))
+    from_tree = segments.starts_of(ast.parse(text), text)
+    assert from_tree is not None
+    assert segments._pieces(from_tree, rows) == segments._pieces(
+        segments._statement_starts(text), rows
+    )
+
+
+def test_a_decorator_continued_on_the_next_row_is_left_to_the_tokens() -> None:
+    text = "@ \\\ndecorator\ndef f(): pass\n"
+    assert segments.starts_of(ast.parse(text), text) is None
 
 
 FUNCTION = """
