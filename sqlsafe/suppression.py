@@ -19,6 +19,10 @@ from sqlsafe.locator import Locator
 _INLINE = re.compile(r"#\s*(?i:noqa)(?![\w-])")
 _FILE_LEVEL = re.compile(r"#\s*(?P<tool>ruff|flake8|sqlsafe)\s*:\s*(?i:noqa)(?![\w-])")
 _CODE = re.compile(r"[A-Z]+[0-9]+")
+# Every directive is a comment naming `noqa`; a string token spans rows only when it is
+# triple-quoted or escapes a line break. A text with neither needs no tokenizing.
+_MAY_SUPPRESS = re.compile(r"#[^\r\n]*(?i:noqa)")
+_MAY_SPAN_ROWS = re.compile(r"\"\"\"|'''|\\[\r\n]")
 # Tokens that are neither code nor comments.
 _LAYOUT = frozenset(
     {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
@@ -95,8 +99,10 @@ def _parse_codes(
 
 
 def parse(text: str, display_path: str, locator: Locator | None = None) -> Suppressions:
-    locator = locator or Locator(text)
     result = Suppressions()
+    if not _MAY_SUPPRESS.search(text) and not _MAY_SPAN_ROWS.search(text):
+        return result  # nothing the tokenizer could find
+    locator = locator or Locator(text)
     # One pass, the tokens not kept: a large file has a million of them.
     comments: list[tuple[tokenize.TokenInfo, bool]] = []
     """Every comment, and whether code shares its row."""

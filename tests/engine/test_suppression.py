@@ -104,3 +104,24 @@ def test_add_noqa_reason_and_already_suppressed():
     parsed = suppression.parse(text, "a.py")
     edits = suppression.add_noqa_edits(locator, parsed, [diag(1), diag(2)], reason="legacy")
     assert apply_edits(text, edits) == "a = 1  # noqa: SQL001 legacy\nb = 2  # noqa\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "rows", "directives"),
+    [
+        ('x = """a\nb"""\n', {1: 2}, []),
+        ("x = '''a\r\nb'''\r\n", {1: 2}, []),
+        ('x = "a\\\nb"\n', {1: 2}, []),
+        ("f()  # NoQA: SQL001\n", {}, [1]),
+        ("#ruff:noqa\nf()\n", {}, []),
+        ("x = 1\nf(x)\n", {}, []),
+        ('x = "# noqa"\n', {}, []),
+    ],
+)
+def test_what_a_text_without_tokenizing_would_lose(text, rows, directives):
+    """A text is tokenized only when it may hold a directive or a string spanning rows: those
+    that do are still found, and one without either has nothing to find."""
+    found = suppression.parse(text, "a.py")
+    assert found.string_end_rows == rows
+    assert sorted(found.lines) == directives
+    assert found.file_blanket == text.startswith("#ruff:noqa")
