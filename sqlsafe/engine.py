@@ -44,8 +44,10 @@ class CheckResult:
     """The rules' `run_facts` for this text."""
 
 
-class _FunctionTracker(FastVisitors):
-    """Keeps `FileContext.functions` current for the rules that run after it."""
+class _FunctionEntry(FastVisitors):
+    """Keeps `FileContext.functions` current for the rules: it visits a function before
+    them, and `_FunctionExit` leaves it after them, so that a rule's `leave_FunctionDef`
+    still sees the function it leaves as the innermost one."""
 
     def __init__(self, context: FileContext) -> None:
         super().__init__()
@@ -53,6 +55,12 @@ class _FunctionTracker(FastVisitors):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.context.functions.append(node)
+
+
+class _FunctionExit(FastVisitors):
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.context.functions.pop()
@@ -171,7 +179,11 @@ def _check_module(
     module = context.module
     rules = [rule_class(context) for rule_class in selection.rules]
     dependencies = set().union(*(rule.get_inherited_dependencies() for rule in rules))
-    visitors: list[cst.BatchableCSTVisitor] = [_FunctionTracker(context), *rules]
+    visitors: list[cst.BatchableCSTVisitor] = [
+        _FunctionEntry(context),
+        *rules,
+        _FunctionExit(context),
+    ]
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True) if dependencies else None
     with ExitStack() as resolved:
         if wrapper is not None:

@@ -126,16 +126,18 @@ def split(text: str, starts: Sequence[Start] | None = None) -> list[Segment] | N
         mine = set(group)
         chosen = [n for n, p in enumerate(pieces) if n in mine or not p.definition]
         parts: list[str] = []
-        starts, firsts, owned = [], [], []
+        at: list[int] = []
+        firsts: list[int] = []
+        owned: list[bool] = []
         row = 1
         for number in chosen:
             piece = pieces[number]
-            starts.append(row)
+            at.append(row)
             firsts.append(piece.first)
             owned.append(number in mine or index == 0)
             parts.extend(lines[piece.first - 1 : piece.first - 1 + piece.rows])
             row += piece.rows
-        segments.append(Segment("".join(parts), tuple(starts), tuple(firsts), tuple(owned)))
+        segments.append(Segment("".join(parts), tuple(at), tuple(firsts), tuple(owned)))
     return segments
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from sqlsafe.checks import shims, statements
-from sqlsafe.checks.base import FixPlan, Rule
+from sqlsafe.checks.base import FileContext, FixPlan, Rule
 from sqlsafe.diagnostics import Applicability, FixAvailability, Severity
 
 if TYPE_CHECKING:
@@ -96,14 +96,33 @@ class RowModelShim(Rule):
         # A shim is dead code only where a query's result is proven.
         return syntax.runs_statement()
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._report()
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._candidates: set[cst.CSTNode] = set()
+        """Scopes that spell a probe or hold a `try`: only they can hold a shim. Noted on
+        the way down, so that the other scopes are reported on at their end without a walk
+        of their own (most functions test nothing)."""
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._report()
+    def _scope(self) -> cst.CSTNode:
+        return self.context.functions[-1] if self.context.functions else self.context.module
 
-    def _report(self) -> None:
-        for shim in shims.shims(self.context):
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in shims.PROBES:
+            self._candidates.add(self._scope())
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._candidates.add(self._scope())
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._report(original_node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._report(original_node)
+
+    def _report(self, scope: cst.CSTNode) -> None:
+        if scope not in self._candidates:
+            return
+        for shim in shims.shims(self.context, scope):
             fix = None
             if shim.fix is not None:
                 fix = FixPlan(shim.fix, Applicability.SAFE, "Keep only the code that runs")

@@ -102,10 +102,13 @@ _SHIMS: MemoKey[tuple[Shim, ...]] = MemoKey("shims")
 _UNREACHABLE: MemoKey[frozenset[cst.CSTNode]] = MemoKey("code a shim makes unreachable")
 
 
-def shims(context: FileContext) -> tuple[Shim, ...]:
-    """The shims of the scope being visited (the innermost function, or the module)."""
-    scope: cst.CSTNode = context.functions[-1] if context.functions else context.module
-    return context.memo(_SHIMS, scope, lambda: tuple(_find(context, scope)))
+def shims(context: FileContext, scope: cst.CSTNode | None = None) -> tuple[Shim, ...]:
+    """The shims of `scope` (a function or the module), by default the one being visited
+    (the innermost function, or the module)."""
+    if scope is None:
+        scope = context.functions[-1] if context.functions else context.module
+    found = scope
+    return context.memo(_SHIMS, found, lambda: tuple(_find(context, found)))
 
 
 def unreachable(context: FileContext, node: cst.CSTNode) -> bool:
