@@ -13,16 +13,19 @@ import ast
 import difflib
 import importlib.util
 import io
+import re
 import tempfile
 import tokenize
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+from sqlsafe import engine
 from sqlsafe.command import CheckCommand, CommandOutcome
 from sqlsafe.config import Resolver
-from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Applicability
-from sqlsafe.runner import Outcome
+from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Edit
+from sqlsafe.fixes import apply_edits
 from sqlsafe.source import UTF8_BOM
 from tests.fuzz.programs import MODELS
 
@@ -47,7 +50,9 @@ def fix_and_check(program: bytes) -> FixReport:
         path = root / "app" / "program.py"
         path.write_bytes(program)
         from_stdin = _fix_stdin(root, path, program)
-        first = _fix(root)
+        rounds: list[tuple[str, list[Edit]]] = []
+        with mock.patch.object(engine, "apply_edits", _recording(rounds)):
+            first = _fix(root)
         fixed = path.read_bytes()
         assert from_stdin == fixed, "fixing standard input gave other bytes than the file"
         compile(fixed, str(path), "exec")
@@ -55,7 +60,7 @@ def fix_and_check(program: bytes) -> FixReport:
         assert second.fixed_count == 0, second.report.fixed
         assert path.read_bytes() == fixed, "a second fix changed the file"
         (outcome,) = (result for result in first.outcomes if result.path == path)
-        _assert_only_edited_lines_changed(program, fixed, _edited_rows(outcome))
+        _assert_only_edited_lines_changed(program, fixed, _edited_rows(rounds))
         _assert_rewritten_lines_indented(program, fixed)
         return FixReport(
             fixes=first.fixed_count,
@@ -99,17 +104,56 @@ def _assert_no_error(outcome: CommandOutcome) -> None:
     assert not [line for line in outcome.stderr if line.startswith("error")], outcome.stderr
 
 
-def _edited_rows(outcome: Outcome) -> set[int]:
+def _recording(
+    rounds: list[tuple[str, list[Edit]]],
+) -> Callable[[str, Iterable[Edit]], str]:
+    """`apply_edits`, noting each fix round's text and edits."""
+
+    def apply(text: str, edits: Iterable[Edit]) -> str:
+        edits = list(edits)
+        rounds.append((text, edits))
+        return apply_edits(text, edits)
+
+    return apply
+
+
+def _edited_rows(rounds: list[tuple[str, list[Edit]]]) -> set[int]:
     """The rows of the original file that the applied fixes' edits touch, and one row either
-    side: where lines repeat (`pass`, `)`), difflib may align an inserted line one row off."""
+    side (where lines repeat, `pass`, `)`, difflib may align an inserted line one row off).
+    A later round edits the text an earlier one made: its rows are traced back through the
+    changes between them."""
+    if not rounds:
+        return set()
+    original = _rows_of(rounds[0][0])
     rows: set[int] = set()
-    for diagnostic in outcome.unfixed:
-        fix = diagnostic.fix
-        if fix is None or fix.applicability is Applicability.DISPLAY_ONLY:
-            continue
-        for edit in fix.edits:
-            rows.update(range(edit.start.row - 1, edit.end.row + 2))
+    for text, edits in rounds:
+        touched: set[int] = set()
+        for edit in edits:
+            touched.update(range(edit.start.row - 1, edit.end.row + 2))
+        rows |= _traced(original, _rows_of(text), touched)
     return rows
+
+
+def _traced(original: list[str], current: list[str], rows: set[int]) -> set[int]:
+    """Rows of `original` that `rows` of `current` come from: a row in a changed region
+    counts for all of that region and the rows around it."""
+    found: set[int] = set()
+    matcher = difflib.SequenceMatcher(None, original, current, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        inside = [row for row in rows if j1 < row <= j2 or (j1 == j2 and row in (j1, j1 + 1))]
+        if not inside:
+            continue
+        if tag == "equal":
+            found.update(i1 + row - j1 for row in inside)
+        else:
+            found.update(range(i1, i2 + 2))
+    return found
+
+
+def _rows_of(text: str) -> list[str]:
+    # The rows of edits: lines end at \n, \r\n or \r, as `_lines` breaks the bytes.
+    lines = re.split(r"(?<=\n)|(?<=\r)(?!\n)", text)
+    return lines[:-1] if lines and not lines[-1] else lines
 
 
 def _lines(data: bytes) -> list[bytes]:
