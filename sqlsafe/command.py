@@ -9,12 +9,13 @@ import pickle
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlsafe import source as sources
 from sqlsafe.checks.plan import (
+    CODES,
     Plan,
     Planner,
     Source,
@@ -22,6 +23,7 @@ from sqlsafe.checks.plan import (
     concerned,
     fingerprint,
     looks_into,
+    may_own_sessions,
 )
 from sqlsafe.config import Resolver, Settings
 from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Diagnostic
@@ -513,11 +515,13 @@ class CheckCommand:
         """Every job's outcome, in order: from the cache where its key is there, checked
         (in parallel when there are enough) where not.
 
-        In a run of many files, a plan that must be made is made after the files are
-        checked against the plan of the last run (or an empty one), from the candidates
-        each check told (`Outcome.facts`): no file is parsed for the plan twice. Most runs
-        plan what they planned before; when the plan differs, only the files that name one
-        of its functions are checked again. `planning`: the jobs as the planner sees them."""
+        A plan that must be made is made from the candidates checks told (`Outcome.facts`).
+        In a run of many files, the files are checked against the plan of the last run (or
+        an empty one) and the plan is made from their facts: no file is parsed for the plan
+        twice. Most runs plan what they planned before; when the plan differs, only the
+        files it concerns are checked again. A run of a few files, or of part of a project,
+        plans first, from checks of its files and of the rest of the project with the DETACH
+        rules alone (`_candidates`). `planning`: the jobs as the planner sees them."""
         deferred = False
         if plan is None:
             indexed.open(run)
@@ -529,7 +533,8 @@ class CheckCommand:
                 deferred = True
                 plan = previous
             else:
-                plan = self._planner(run.index_names, run).before_checks(planning)
+                facts = self._candidates(run, [*planning, *self._project])
+                plan = self._planner(run.index_names, run).from_facts(planning, facts)
                 if cache is not None:
                     key = self._plan_key(planning, contents, indexed, cache, plan)
                     cache.put_slot(self._plan_slot, key, plan)
@@ -563,6 +568,23 @@ class CheckCommand:
             if not fresh:
                 cache.seen(job.path for job in jobs)
         return [result for result in results if result is not None]
+
+    def _candidates(self, run: Run, files: list[Job]) -> dict[Path, dict[str, object]]:
+        """What checks with the DETACH rules alone tell the planner of the `files` that may
+        own a session (the others hold no candidate), made as a run's checks are (screened,
+        in the pool): the planner then parses only callers, rather than every such file one
+        after the other."""
+
+        def may_own(job: Job) -> bool:
+            try:
+                text = job.text if job.text is not None else job.read().text
+            except sources.SourceError:
+                return False  # its check reports it
+            return may_own_sessions(text, run.index.factory_names)
+
+        owning = [job for job in files if may_own(job)]
+        told = replace(run, options=replace(run.options, mode=Mode.CHECK), only=CODES, plan=None)
+        return {outcome.path: outcome.facts for outcome in run_jobs(told, owning, self.jobs)}
 
     def _keys(
         self,

@@ -198,6 +198,8 @@ class Run:
     """The run's DETACH plan (None: each file is planned on its own)."""
     parsed: frozenset[Path] = frozenset()
     """Files CPython's parser accepted while the index was built: no syntax error to look for."""
+    only: frozenset[str] | None = None
+    """The codes of the rules this run is limited to (None: every enabled rule)."""
 
     def applicable(self, diagnostic: Diagnostic) -> bool:
         fix = diagnostic.fix
@@ -221,6 +223,9 @@ class Run:
         if not self._passes(text):
             return RuleSelection(rules=())
         selection = selection_for(job.path, job.settings)
+        if self.only is not None:
+            kept = tuple(rule for rule in selection.rules if rule.code in self.only)
+            selection = dataclasses.replace(selection, rules=kept)
         return selection if selection.rules else None
 
     def _triggered(

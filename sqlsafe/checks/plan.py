@@ -7,9 +7,9 @@ only when every reference to it in the run's files is a call whose result can be
 and only when the run may write every file that changes with it. The plan is plain data: the
 cache keeps it, and every file's check receives it (`FileContext.plan`).
 
-The planner runs at one of two moments: before the checks, reading the files itself (it
-parses only those that may own a session), or after them, from the candidates each check
-told (`FACTS` among its run facts), parsing only callers. No libcst here: what the planner
+The planner works from the candidates each file's check told (`FACTS` among its run facts),
+parsing only callers: the run's own checks when it checks every file of its project, else
+checks with the DETACH rules alone made for it first. No libcst here: what the planner
 needs from a syntax tree it asks of a `Tree` (`sqlsafe.checks.migration` reads them), and a
 run with nothing to plan never imports it.
 """
@@ -290,7 +290,7 @@ Trees = Callable[[Path, str, str, RuleSettings], Callable[[], Tree | None]]
 
 @dataclass
 class Planner:
-    """Plans a run: `before_checks`, or `from_facts` once every file told its candidates."""
+    """Plans a run from the candidates every file's check told (`from_facts`)."""
 
     project: Sequence[Source]
     """The project's files the run was not given: planned over, not written."""
@@ -311,14 +311,11 @@ class Planner:
     """The files a partial fix run may write (None: every file): a conversion that would
     change another file (its definition or a caller there) is withheld."""
 
-    def before_checks(self, jobs: Sequence[Source]) -> Plan:
-        """The plan, every file read and the ones that may own a session parsed."""
-        return self._plan(jobs, None)
-
     def from_facts(
         self, jobs: Sequence[Source], facts: Mapping[Path, Mapping[str, object]]
     ) -> Plan:
-        """The plan from the run facts of every job's check: only callers are parsed."""
+        """The plan from the run facts of every file's check (of `jobs` and of the project
+        the run was not given): only callers are parsed."""
         return self._plan(jobs, facts)
 
     def key(
@@ -345,9 +342,7 @@ class Planner:
                     parts.append(f"outside {path}={stat.st_size}:{stat.st_mtime_ns}")
         return parts
 
-    def _plan(
-        self, jobs: Sequence[Source], facts: Mapping[Path, Mapping[str, object]] | None
-    ) -> Plan:
+    def _plan(self, jobs: Sequence[Source], facts: Mapping[Path, Mapping[str, object]]) -> Plan:
         # A function is a candidate only in a file that passes the pre-filter (the promise
         # its own check relies on too), so the planner first sees only those files' text:
         # it then parses a handful of files rather than every file that mentions some
@@ -368,7 +363,7 @@ class Planner:
         self,
         read: Sequence[_Read],
         roots: set[Path],
-        facts: Mapping[Path, Mapping[str, object]] | None,
+        facts: Mapping[Path, Mapping[str, object]],
     ) -> Plan:
         from sqlsafe.index import module_name
         from sqlsafe.segments import LARGE
@@ -393,9 +388,7 @@ class Planner:
             trees = trees or self.trees()
             name = module_name(source.path, source.settings.src_roots())
             tree = trees(source.path, name, text, selection.rule_settings)
-            told = None
-            if facts is not None:
-                told = _found(facts.get(source.path, {}))
+            told = _found(facts.get(source.path, {}))
             file = PlanFile(source.display, tree, text, codes, self.owners, told)
             files.append((source.path, file))
         plan = decide([file for _, file in files])
