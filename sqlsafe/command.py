@@ -24,6 +24,7 @@ from sqlsafe.checks.plan import (
     fingerprint,
     looks_into,
     may_own_sessions,
+    text_of,
 )
 from sqlsafe.config import Resolver, Settings
 from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Diagnostic
@@ -574,15 +575,8 @@ class CheckCommand:
         own a session (the others hold no candidate), made as a run's checks are (screened,
         in the pool): the planner then parses only callers, rather than every such file one
         after the other."""
-
-        def may_own(job: Job) -> bool:
-            try:
-                text = job.text if job.text is not None else job.read().text
-            except sources.SourceError:
-                return False  # its check reports it
-            return may_own_sessions(text, run.index.factory_names)
-
-        owning = [job for job in files if may_own(job)]
+        owners = run.index.factory_names
+        owning = [job for job in files if may_own_sessions(text_of(job) or "", owners)]
         told = replace(run, options=replace(run.options, mode=Mode.CHECK), only=CODES, plan=None)
         return {outcome.path: outcome.facts for outcome in run_jobs(told, owning, self.jobs)}
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pathspec
 
 from sqlsafe import source as sources
-from sqlsafe.checks.plan import Plan
+from sqlsafe.checks.plan import Plan, text_of
 from sqlsafe.checks.project import EmptyIndex, Index
 from sqlsafe.checks.registry import load
 from sqlsafe.config import Settings
@@ -211,7 +211,7 @@ class Run:
 
     def may_parse(self, job: Job) -> bool:
         """Whether the file may need parsing (False: the pre-filter rules it out)."""
-        text = _text(job)
+        text = text_of(job)
         return text is None or self._passes(text)
 
     def _passes(self, text: str) -> bool:
@@ -367,7 +367,7 @@ def run_jobs(
 
     def received(chunk: list[tuple[int, Outcome]]) -> None:
         for number, outcome in chunk:
-            outcome.original = _text(jobs[number])
+            outcome.original = text_of(jobs[number])
             results[number] = outcome
         if progress is not None:
             progress(len(chunk))
@@ -499,15 +499,6 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     the tasks it has, and wait for it."""
     _kill(pool)
     pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _text(job: Job) -> str | None:
-    if job.text is not None:
-        return job.text
-    try:
-        return job.read().text
-    except sources.SourceError:
-        return None
 
 
 def chunks_by_size(

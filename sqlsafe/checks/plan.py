@@ -348,7 +348,7 @@ class Planner:
         # it then parses a handful of files rather than every file that mentions some
         # `Session`. Callers need no such test, but they matter only once a function is
         # converted; then the planner runs again on every text.
-        read = [_Read(source, _text(source)) for source in [*jobs, *self.project]]
+        read = [_Read(source, text_of(source)) for source in [*jobs, *self.project]]
         passing = [self.names is None or mentions_orm(r.text or "", self.names) for r in read]
         if not any(passing):
             return Plan()  # nothing to plan, and no libcst to import for it
@@ -406,7 +406,8 @@ class Planner:
         return plan
 
 
-def _text(source: Source) -> str | None:
+def text_of(source: Source) -> str | None:
+    """The file's text (None: it cannot be read or decoded, which its check reports)."""
     if source.text is not None:
         return source.text
     try:
@@ -445,7 +446,7 @@ def concerned(
     def concerns(source: Source) -> bool:
         if any(found.qualname in changed for found in _found(facts.get(source.path, {}))):
             return True
-        text = _text(source)
+        text = text_of(source)
         return text is None or any(name in text for name in called)
 
     return concerns
