@@ -574,9 +574,14 @@ class CheckCommand:
         """What checks with the DETACH rules alone tell the planner of the `files` that may
         own a session (the others hold no candidate), made as a run's checks are (screened,
         in the pool): the planner then parses only callers, rather than every such file one
-        after the other."""
-        owners = run.index.factory_names
-        owning = [job for job in files if may_own_sessions(text_of(job) or "", owners)]
+        after the other. A file checked in segments is left out: the planner follows no
+        function of it."""
+        from sqlsafe.segments import LARGE
+
+        def planned(text: str) -> bool:
+            return len(text) <= LARGE and may_own_sessions(text, run.index.factory_names)
+
+        owning = [job for job in files if planned(text_of(job) or "")]
         told = replace(run, options=replace(run.options, mode=Mode.CHECK), only=CODES, plan=None)
         return {outcome.path: outcome.facts for outcome in run_jobs(told, owning, self.jobs)}
 
