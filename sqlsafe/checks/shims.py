@@ -105,10 +105,10 @@ _UNREACHABLE: MemoKey[frozenset[cst.CSTNode]] = MemoKey("code a shim makes unrea
 def shims(context: FileContext, scope: cst.CSTNode | None = None) -> tuple[Shim, ...]:
     """The shims of `scope` (a function or the module), by default the one being visited
     (the innermost function, or the module)."""
-    if scope is None:
-        scope = context.functions[-1] if context.functions else context.module
-    found = scope
-    return context.memo(_SHIMS, found, lambda: tuple(_find(context, found)))
+    target: cst.CSTNode = context.functions[-1] if context.functions else context.module
+    if scope is not None:
+        target = scope
+    return context.memo(_SHIMS, target, lambda: tuple(_find(context, target)))
 
 
 def unreachable(context: FileContext, node: cst.CSTNode) -> bool:
