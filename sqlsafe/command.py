@@ -28,7 +28,7 @@ from sqlsafe.checks.plan import (
 )
 from sqlsafe.config import Resolver, Settings
 from sqlsafe.diagnostics import INTERNAL_ERROR_CODE, Diagnostic
-from sqlsafe.files import discover, is_excluded, is_gitignored
+from sqlsafe.files import discover, forget_folders, is_excluded, is_gitignored
 from sqlsafe.report import FixMode, Report
 from sqlsafe.runner import (
     POOL_THRESHOLD,
@@ -171,6 +171,7 @@ class CheckCommand:
 
     def run(self) -> CommandOutcome:
         self._started = time.monotonic()
+        forget_folders()
         mode, fix_mode = self._mode()
         unsafe = self.base.unsafe_fixes
         options = Options(

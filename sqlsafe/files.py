@@ -144,6 +144,24 @@ def _ignore_chain(directory: Path) -> tuple[tuple[_Patterns, str], ...]:
         directory = directory.parent
 
 
+@cache
+def package_top(folder: str) -> tuple[str, int]:
+    """The top of the chain of package folders (each holding an `__init__.py`) that the
+    absolute `folder` is in, and how many folders up it is (`folder` itself, 0, when it is
+    no package). Every file of a folder asks: kept until `forget_folders`."""
+    parent = os.path.dirname(folder)
+    if parent == folder or not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return folder, 0
+    top, depth = package_top(parent)
+    return top, depth + 1
+
+
+def forget_folders() -> None:
+    """What `package_top` knows, dropped at the start of a run: a long-lived process (the
+    editor server, the API) sees `__init__.py` files come and go between its runs."""
+    package_top.cache_clear()
+
+
 def is_gitignored(path: Path, is_dir: bool, inherited: bool = True) -> bool:
     """Whether `.gitignore` files ignore `path`; with `inherited=False`, only a pattern that
     matches the path itself counts, not one that matches a folder above it (Ruff walks a

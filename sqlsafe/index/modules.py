@@ -11,9 +11,11 @@ import ast
 import os
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import cast
 
+from sqlsafe.files import package_top
 from sqlsafe.index import newer_syntax
 from sqlsafe.index.pruning import pruned_value
 from sqlsafe.index.syntax import statements
@@ -35,21 +37,10 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
     root is on the path itself. So a file's name is the same whichever folder sqlsafe is
     started from.
     """
-    path = Path(os.path.abspath(path))
-    top = path.parent
-    while (top / "__init__.py").is_file() and top.parent != top:
-        top = top.parent
-    base = top
-    for root in roots:
-        root = Path(os.path.abspath(root))
-        if (
-            top.is_relative_to(root)
-            and (base is top or len(root.parts) > len(base.parts))
-            # A folder named `.corpora` or `pkg-1.0` cannot be part of an import.
-            and all(part.isidentifier() for part in top.relative_to(root).parts)
-        ):
-            base = root
-    parts = list(path.relative_to(base).parts)
+    absolute = os.path.abspath(path)
+    folder = os.path.dirname(absolute)
+    base = _import_base(package_top(folder)[0], tuple(str(root) for root in roots))
+    parts = absolute[len(base) :].lstrip(os.sep).split(os.sep)
     last = parts.pop()
     for suffix in PYTHON_SUFFIXES:
         if last.endswith(suffix):
@@ -57,7 +48,22 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
             break
     if last != "__init__":
         parts.append(last)
-    return ".".join(parts) or path.parent.name
+    return ".".join(parts) or os.path.basename(folder)
+
+
+@cache
+def _import_base(top: str, roots: tuple[str, ...]) -> str:
+    """The folder on Python's path for a package chain topped by `top` (see `module_name`)."""
+    package, base, chosen = Path(top), Path(top), False
+    for root in map(Path, map(os.path.abspath, roots)):
+        if (
+            package.is_relative_to(root)
+            and (not chosen or len(root.parts) > len(base.parts))
+            # A folder named `.corpora` or `pkg-1.0` cannot be part of an import.
+            and all(part.isidentifier() for part in package.relative_to(root).parts)
+        ):
+            base, chosen = root, True
+    return str(base)
 
 
 def import_root(path: Path, name: str) -> str:
@@ -72,9 +78,7 @@ def import_root(path: Path, name: str) -> str:
     if path.stem == "__init__":
         return ""
     parts = name.split(".")
-    depth, folder = 0, Path(os.path.abspath(path)).parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        depth, folder = depth + 1, folder.parent
+    depth = package_top(os.path.dirname(os.path.abspath(path)))[1]
     return ".".join(parts[: max(len(parts) - 1 - depth, 0)])
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from sqlsafe import api
 from sqlsafe.index import build_index, module_name
 from tests.index.conftest import Build, write_tree
 
@@ -47,6 +48,40 @@ def test_relative_paths_are_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyP
     write_tree(tmp_path, {"app/db.py": ""})
     monkeypatch.chdir(tmp_path)
     assert module_name(Path("app/db.py"), [Path(".")]) == "app.db"
+
+
+def test_a_package_made_between_two_runs_of_one_process_counts(tmp_path: Path) -> None:
+    """A run keeps which folders are packages; a long-lived process (the editor server)
+    starts each run afresh. `from models import Hero` in `app/queries.py` finds
+    `app/models.py` only while `app/` is no package: its folder is on Python's path."""
+    write_tree(
+        tmp_path,
+        {
+            "app/models.py": """
+                from sqlmodel import Field, SQLModel
+
+                class Hero(SQLModel, table=True):
+                    id: int | None = Field(default=None, primary_key=True)
+            """,
+            "app/queries.py": """
+                from sqlmodel import Session, select
+
+                from models import Hero
+
+                def by_id(engine, key):
+                    with Session(engine) as session:
+                        return session.exec(select(Hero).where(Hero.id == key)).first()
+            """,
+        },
+    )
+
+    def codes() -> list[str]:
+        found = api.check_paths([tmp_path / "app" / "queries.py"], cwd=tmp_path)
+        return [diagnostic.code for diagnostic in found]
+
+    assert codes() == ["GET001"]
+    (tmp_path / "app" / "__init__.py").write_text("")
+    assert codes() == ["DETACH001"]  # `Hero` is now unknown: `models` is no project module
 
 
 BROKEN_FILES: dict[str, str | bytes] = {
