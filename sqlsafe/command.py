@@ -391,7 +391,8 @@ class CheckCommand:
         contents: dict[Path, str],
         cache: RunCache | None,
     ) -> tuple[_Indexed, Plan | None]:
-        """The project index (from the cache when no indexed file changed), and the DETACH
+        """The project index (from the cache when no indexed file changed, or no file's
+        summary: an edit inside a function mostly changes none), and the DETACH
         plan when the cache holds it for these files (None: it must be made). Both come
         back unopened: a run that finds every file in the cache
         needs neither the index (unpickling it costs more than the rest of such a run) nor
@@ -414,7 +415,7 @@ class CheckCommand:
         indexed = cache.slot("index", key) if cache is not None else None
         if indexed is None:
             from sqlsafe.index import module_name
-            from sqlsafe.indexing import IndexedFile, project_index
+            from sqlsafe.indexing import IndexedFile, summaries
 
             files = [
                 IndexedFile(
@@ -425,9 +426,15 @@ class CheckCommand:
                 )
                 for job in indexing
             ]
-            index = project_index(files, factories, cache, self.jobs)
-            indexed = _Indexed.of(index, jobs)
-            if cache is not None:
+            summarized = summaries(files, cache, self.jobs)
+            if cache is None:
+                indexed = _Indexed.of(summarized.merged(factories), jobs)
+            else:
+                merged_key = digest("merged", build_id(), *factories, summarized.key())
+                indexed = cache.slot("merged index", merged_key)
+                if indexed is None:
+                    indexed = _Indexed.of(summarized.merged(factories), jobs)
+                    cache.put_slot("merged index", merged_key, indexed)
                 cache.put_slot("index", key, indexed)
 
         previous = cache.any_slot(self._plan_slot) if cache is not None else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlsafe.index.modules import ModuleScope, import_root
+from sqlsafe.index.modules import import_root
 from sqlsafe.index.pickled import dumped
 from sqlsafe.index.project import ProjectIndex, indexing_order, merge, summarize
 from sqlsafe.runner import can_fork, chunks_by_size, in_pool, pool_pays
@@ -39,18 +39,39 @@ class IndexedFile:
     """Its bytes or text when read already (read when summarised otherwise)."""
 
 
-def project_index(
-    files: Sequence[IndexedFile],
-    session_factories: Sequence[str],
-    cache: RunCache | None,
-    workers: int | None = None,
-) -> ProjectIndex:
+class Summaries:
+    """Each indexed file's summary (in `indexing_order`), pickled as the cache keeps it (a
+    pickled None for a file that cannot be read or parsed). The index is made of these and
+    the configured session factories alone, so their bytes key it: an edit that leaves its
+    file's summary as it was (most edits inside a function) leaves the index as it was."""
+
+    def __init__(self, pickled: list[bytes]) -> None:
+        self.pickled = pickled
+
+    def key(self) -> str:
+        from sqlsafe.cache import digest
+
+        return digest(*map(digest, self.pickled))
+
+    def merged(self, session_factories: Sequence[str]) -> ProjectIndex:
+        enabled = gc.isenabled()
+        gc.disable()  # see `merge`: the summaries stay alive until the index is made
+        try:
+            scopes = [pickle.loads(pickled) for pickled in self.pickled]
+            return merge(scopes, session_factories)
+        finally:
+            if enabled:
+                gc.enable()
+
+
+def summaries(
+    files: Sequence[IndexedFile], cache: RunCache | None, workers: int | None = None
+) -> Summaries:
     enabled = gc.isenabled()
-    gc.disable()  # see `merge`: the summaries stay alive until the index is made
+    gc.disable()  # a pool's results arrive as many small objects
     try:
         ordered = _ordered(files)
-        summaries = _summaries(ordered, cache, workers or os.cpu_count() or 1)
-        return merge(summaries, session_factories)
+        return Summaries(_summaries(ordered, cache, workers or os.cpu_count() or 1))
     finally:
         if enabled:
             gc.enable()
@@ -61,12 +82,10 @@ def _ordered(files: Sequence[IndexedFile]) -> list[IndexedFile]:
     return [by_path[path] for path in indexing_order(by_path)]
 
 
-def _summaries(
-    files: list[IndexedFile], cache: RunCache | None, workers: int
-) -> list[ModuleScope | None]:
+def _summaries(files: list[IndexedFile], cache: RunCache | None, workers: int) -> list[bytes]:
     from sqlsafe.cache import build_id, digest
 
-    summaries: list[ModuleScope | None] = [None] * len(files)
+    summaries: list[bytes] = [b""] * len(files)
     keys: dict[int, str] = {}
     missing: list[int] = []
     for number, file in enumerate(files):
@@ -77,18 +96,13 @@ def _summaries(
         if pickled is None:
             missing.append(number)
         else:
-            summaries[number] = pickle.loads(pickled)
-
-    def keep(number: int, summary: ModuleScope | None, pickled: bytes | None) -> None:
-        """Keep a new summary, and cache it as it is made (pickled here, before `merge`
-        points its imports at the project's modules, when no worker pickled it)."""
-        summaries[number] = summary
-        if cache is not None and number in keys:
-            cache.put_summary(files[number].path, keys[number], pickled or dumped(summary))
+            summaries[number] = pickled
 
     def received(chunk: list[tuple[int, bytes]]) -> None:
         for number, pickled in chunk:
-            keep(number, pickle.loads(pickled), pickled)
+            summaries[number] = pickled
+            if cache is not None and number in keys:
+                cache.put_summary(files[number].path, keys[number], pickled)
 
     # A very large file's `ast` tree alone takes about 200 bytes per byte of source (1 GB
     # for a 5 MB file): it is parsed in a worker even when it is the only one, so that this
@@ -97,19 +111,18 @@ def _summaries(
     if pool_pays(len(missing), workers) or (large and can_fork()):
         workers = min(workers, len(missing))
         in_pool(
-            lambda number: dumped(_summary(files[number])),
+            lambda number: _summary(files[number]),
             chunks_by_size(lambda number: _size(files[number]), missing, workers),
             workers,
             received,
         )
     else:
-        for number in missing:
-            keep(number, _summary(files[number]), None)
+        received([(number, _summary(files[number])) for number in missing])
     return summaries
 
 
-def _summary(file: IndexedFile) -> ModuleScope | None:
-    return summarize(file.path, file.name, file.source)
+def _summary(file: IndexedFile) -> bytes:
+    return dumped(summarize(file.path, file.name, file.source))
 
 
 def _size(file: IndexedFile) -> int:

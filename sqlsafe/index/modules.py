@@ -129,6 +129,15 @@ class ModuleScope:
     import_root: str = ""
     """See `import_root`."""
 
+    def __getstate__(self) -> dict[str, object]:
+        # In a set's order, equal summaries made in two processes would pickle to two
+        # different byte strings (strings hash differently in each): the index is cached
+        # under its summaries' bytes.
+        return {**self.__dict__, "imported": sorted(self.imported)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state, imported=set(cast("list[str]", state["imported"])))
+
     @property
     def package(self) -> str:
         return self.name if self.is_package else self.name.rpartition(".")[0]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sqlsafe import command as command_module
+from sqlsafe import indexing as indexing_module
 from sqlsafe.cache import CACHEDIR_TAG, GITIGNORE, RunCache
 from sqlsafe.checks.plan import Planner
 from sqlsafe.command import CheckCommand
@@ -161,6 +162,36 @@ def test_a_model_edit_rechecks_exactly_its_importers(
     # A comment changes the file's bytes but no fact of the index: only the file itself.
     models.write_text(models.read_text() + "# a comment\n")
     assert checked(project, monkeypatch) == ["app/models.py"]
+
+
+def test_an_edit_that_keeps_every_summary_reuses_the_index(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merges: list[int] = []
+    original = indexing_module.merge
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        merges.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(indexing_module, "merge", counted)
+    age(project)
+    checked(project, monkeypatch)
+    assert len(merges) == 1
+
+    # Inside a function: the file's summary keeps none of it.
+    unrelated = project / "app" / "unrelated.py"
+    unrelated.write_text(
+        UNRELATED.replace("    with Session", "    print('ping')\n    with Session")
+    )
+    assert checked(project, monkeypatch) == ["app/unrelated.py"]
+    assert len(merges) == 1
+    assert sqlsafe(project) == sqlsafe(project, "--no-cache")
+
+    # A new top-level name is part of the summary: the index is merged again.
+    unrelated.write_text(unrelated.read_text() + "\nRETRIES = 3\n")
+    assert checked(project, monkeypatch) == ["app/unrelated.py"]
+    assert len(merges) == 2
 
 
 def test_an_edit_is_seen_at_once(project: Path) -> None:

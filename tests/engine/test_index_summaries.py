@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from sqlsafe import indexing
 from sqlsafe.command import CheckCommand
 from sqlsafe.config import Resolver
 from sqlsafe.index import module_name
-from sqlsafe.indexing import IndexedFile, project_index
+from sqlsafe.indexing import IndexedFile, summaries
 from sqlsafe.runner import POOL_THRESHOLD
 
 BASE = """\
@@ -106,9 +108,9 @@ def test_pool_and_in_process_make_the_same_index(
         return in_pool(*args, **kwargs)
 
     monkeypatch.setattr(indexing, "in_pool", counted)
-    alone = project_index(indexed(paths, tmp_path), ["app.sessions.scope"], None, workers=1)
+    alone = summaries(indexed(paths, tmp_path), None, workers=1).merged(["app.sessions.scope"])
     assert not pools
-    pooled = project_index(indexed(paths, tmp_path), ["app.sessions.scope"], None, workers=2)
+    pooled = summaries(indexed(paths, tmp_path), None, workers=2).merged(["app.sessions.scope"])
     if "fork" in multiprocessing.get_all_start_methods():
         assert pools
     assert vars(pooled) == vars(alone)
@@ -148,3 +150,30 @@ def test_an_edit_summarises_only_the_edited_file_again(
     edited.write_text(edited.read_text() + "\nextra = 1\n")
     os.utime(edited, (0, 0))  # a new stat: the file is read again
     assert summarised_in_a_run(tmp_path, monkeypatch) == ["app/models_2.py"]
+
+
+def test_a_summary_pickles_to_the_same_bytes_in_every_process(tmp_path: Path) -> None:
+    """The index is cached under its summaries' bytes, and string hashes (so a set's order)
+    differ from one process to the next."""
+    source = tmp_path / "many_imports.py"
+    source.write_text(
+        "".join(f"import module_{n}\nfrom package_{n} import name_{n}\n" for n in range(40))
+    )
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from sqlsafe.index.pickled import dumped\n"
+        "from sqlsafe.index.project import summarize\n"
+        "sys.stdout.write(dumped(summarize(Path(sys.argv[1]), 'many_imports')).hex())\n"
+    )
+    pickled = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(source)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(pickled) == 1
