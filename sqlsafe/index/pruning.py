@@ -8,6 +8,9 @@ else is dropped as soon as the file's bindings and imports are known:
 - a top-level value only when it can name something (a call, a name, an attribute, a
   subscript); another value (a data literal) becomes `None`, which the finders read the same;
 - a class's header and its body's assignments and methods, nested classes by name only;
+  of a method, its name and decorators, and only when it has decorators, its return
+  annotation and first `return` (it may be a `declared_attr`); of `__init__`, what a
+  function keeps (a Session subclass's may set `expire_on_commit`);
 - of a function, its name, decorators and return annotation, and of its body the statements
   the factory and `declared_attr` readers look at: `with` items, assignments (a value that
   cannot be a session or a generator's `yield` becomes `None`), returns, yields and the
@@ -20,7 +23,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from sqlsafe.index.syntax import BLOCKS
+from sqlsafe.index.syntax import BLOCKS, statements
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Values that may name a model base, a registry, a factory or an alias.
@@ -53,7 +56,7 @@ def _class(node: ast.ClassDef) -> ast.ClassDef:
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             kept.append(statement)
         elif isinstance(statement, _FUNCTIONS):
-            kept.append(_function(statement))
+            kept.append(_method(statement))
         elif isinstance(statement, ast.ClassDef):
             kept.append(
                 ast.ClassDef(name=statement.name, bases=[], keywords=[], body=[], decorator_list=[])
@@ -65,6 +68,23 @@ def _class(node: ast.ClassDef) -> ast.ClassDef:
 def _function(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt:
     node.args = ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[])
     node.body = _block(node.body)
+    return node
+
+
+def _method(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt:
+    """The readers look into two kinds of method only: a Session subclass's `__init__`, and
+    a decorated method (a `declared_attr`), for the first value it returns."""
+    if node.name == "__init__":
+        return _function(node)
+    node.args = ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[])
+    returned = (
+        next((s for s in statements(node.body) if isinstance(s, ast.Return)), None)
+        if node.decorator_list
+        else None
+    )
+    node.body = [] if returned is None else [returned]
+    if not node.decorator_list:
+        node.returns = None
     return node
 
 

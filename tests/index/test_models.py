@@ -415,6 +415,44 @@ def test_odd_class_statements_do_not_crash(build: Build) -> None:
     assert index.model("odd.Loop") is None
 
 
+# Mixin attributes made by `declared_attr` methods: the index reads what the first `return`
+# of a decorated method gives, and nothing of an undecorated one.
+DECLARED_ATTR = {
+    "mixins/__init__.py": "",
+    "mixins/models.py": """
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+        from sqlalchemy.orm import relationship
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Owner(Base):
+            __tablename__ = "owner"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        class Owned:
+            @declared_attr
+            def owner_id(cls) -> Mapped[int]:
+                'The key of the owner.'
+                for base in cls.__mro__:
+                    assert base is not None
+                return mapped_column(ForeignKey("owner.id"))
+
+            @declared_attr
+            def owner(cls) -> Mapped["Owner"]:
+                return relationship("Owner")
+
+            def helper(self) -> Mapped[int]:
+                return mapped_column(deferred=True)
+
+        class Pet(Owned, Base):
+            __tablename__ = "pet"
+            id: Mapped[int] = mapped_column(primary_key=True)
+    """,
+}
+
+
 _MAPPER_FACTS = """
 import importlib, json, sys, warnings
 from sqlalchemy import inspect
@@ -447,6 +485,7 @@ print(json.dumps(facts))
         ),
         pytest.param(DECLARATIVE_2, ["shop.base", "shop.catalog"], id="declarative-2.0"),
         pytest.param(LEGACY, ["legacy.db", "legacy.models"], id="declarative-1.4-style"),
+        pytest.param(DECLARED_ATTR, ["mixins.models"], id="declared-attr"),
     ],
 )
 def test_fixtures_match_the_mapper(
