@@ -17,7 +17,7 @@ import ast
 import dataclasses
 from collections.abc import Sequence
 
-from sqlsafe.index.modules import ModuleScope
+from sqlsafe.index.modules import Definition, ModuleScope
 from sqlsafe.index.resolver import Resolver, library_member, typing_member
 from sqlsafe.index.syntax import guarded, keyword, parsed_string, statements
 from sqlsafe.index.types import (
@@ -147,7 +147,9 @@ class SessionFinder:
     def find(self) -> dict[str, SessionFactory]:
         found: dict[str, SessionFactory] = {}
         for module, scope in self.scopes.items():
-            for name in scope.bindings:
+            for name, binding in scope.bindings.items():
+                if not isinstance(binding, Definition):
+                    continue  # an import: the factory, if any, is found where it is defined
                 factory = guarded(self.factory, f"{module}.{name}")
                 if factory is not None and factory.qualname == f"{module}.{name}":
                     found[factory.qualname] = factory
@@ -302,21 +304,22 @@ class SessionFinder:
                     generator = True
                     if value.value is not None:
                         yielded = yielded or self._value(module, bound, value.value)
+        made = yielded if generator else returned
+        annotated = None if made is not None else self._annotated(module, function.returns)
+        if made is None and annotated is None:
+            return None  # most functions: their decorators need not be resolved
         decorators = {self.resolver.expr(module, d) for d in function.decorator_list}
         if decorators & _CONTEXT_MANAGERS:
             kind = "contextmanager"
         else:
             kind = "generator" if generator else "function"
-        made = yielded if generator else returned
         if made is not None:
             factory = self._make(qualname, made, kind)
             if kind == "contextmanager" and _commits_after_yield(function.body):
                 factory = dataclasses.replace(factory, commits_on_exit=True)
             return factory
-        annotated = self._annotated(module, function.returns)
-        if annotated is None:
-            return None
         # Only the annotation says what it makes, not how the session is configured.
+        assert annotated is not None
         return self._make(qualname, (annotated, None), kind)
 
     def _delegated(self, module: str, node: ast.expr) -> Made | None:
