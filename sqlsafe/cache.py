@@ -172,6 +172,11 @@ class RunCache:
         known = self.store.summaries.get(str(path))
         return known[1] if known is not None and known[0] == key else None
 
+    def any_summary(self, path: Path) -> bytes | None:
+        """The summary last kept for `path`, whatever its key."""
+        known = self.store.summaries.get(str(path))
+        return known[1] if known is not None else None
+
     def put_summary(self, path: Path, key: str, pickled: bytes) -> None:
         self.store.summaries[str(path)] = (key, pickled)
         self.dirty = True

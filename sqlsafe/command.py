@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from sqlsafe.cache import RunCache
     from sqlsafe.diagnostics import RuleMeta
     from sqlsafe.index import ProjectIndex
+    from sqlsafe.indexing import Basis, Summaries
     from sqlsafe.journal import Journal
     from sqlsafe.selection import RuleSelection
     from sqlsafe.writer import Writes
@@ -426,15 +427,8 @@ class CheckCommand:
                 )
                 for job in indexing
             ]
-            summarized = summaries(files, cache, self.jobs)
-            if cache is None:
-                indexed = _Indexed.of(summarized.merged(factories), jobs)
-            else:
-                merged_key = digest("merged", build_id(), *factories, summarized.key())
-                indexed = cache.slot("merged index", merged_key)
-                if indexed is None:
-                    indexed = _Indexed.of(summarized.merged(factories), jobs)
-                    cache.put_slot("merged index", merged_key, indexed)
+            indexed = _merged(summaries(files, cache, self.jobs), factories, jobs, cache)
+            if cache is not None:
                 cache.put_slot("index", key, indexed)
 
         previous = cache.any_slot(self._plan_slot) if cache is not None else None
@@ -812,6 +806,33 @@ class _Indexed:
         run.index = index
         run.index_names = index.model_names | index.factory_names | index.alias_names
         run.parsed = frozenset(index.modules.values())
+
+
+def _merged(
+    summarized: Summaries, factories: list[str], jobs: list[Job], cache: RunCache | None
+) -> _Indexed:
+    """The index of these summaries: from the cache when the last index was merged from the
+    same summaries, or from summaries an edit changed in nothing an index sees
+    (`Summaries.keep`); merged otherwise. The cache keeps its basis pickled: most runs never
+    look at it."""
+    from sqlsafe.cache import build_id, digest
+
+    if cache is None:
+        return _Indexed.of(summarized.merged(factories)[0], jobs)
+    key = digest("merged", build_id(), *factories, summarized.key())
+    found: tuple[bytes, _Indexed] | None = cache.slot("merged index", key)
+    if found is not None:
+        return found[1]
+    last: tuple[bytes, _Indexed] | None = cache.any_slot("merged index")
+    basis: Basis | None = pickle.loads(last[0]) if last is not None else None
+    if last is not None and basis is not None and summarized.keep(basis, factories):
+        indexed = last[1]
+        basis = replace(basis, digests=summarized.digests)
+    else:
+        index, basis = summarized.merged(factories)
+        indexed = _Indexed.of(index, jobs)
+    cache.put_slot("merged index", key, (pickle.dumps(basis, pickle.HIGHEST_PROTOCOL), indexed))
+    return indexed
 
 
 def _selection(job: Source) -> RuleSelection:

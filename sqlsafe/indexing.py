@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlsafe.index.changes import Reach, unseen
 from sqlsafe.index.modules import import_root
 from sqlsafe.index.pickled import dumped
 from sqlsafe.index.project import ProjectIndex, indexing_order, merge, summarize
@@ -39,29 +40,67 @@ class IndexedFile:
     """Its bytes or text when read already (read when summarised otherwise)."""
 
 
+@dataclass(frozen=True)
+class Basis:
+    """What a merged index was made from: enough to tell, without merging again, that new
+    summaries make the same index (`Summaries.keep`)."""
+
+    paths: tuple[str, ...]
+    digests: tuple[str, ...]
+    """Of each file's pickled summary, in `indexing_order`."""
+    session_factories: tuple[str, ...]
+    reach: Reach
+
+
 class Summaries:
     """Each indexed file's summary (in `indexing_order`), pickled as the cache keeps it (a
     pickled None for a file that cannot be read or parsed). The index is made of these and
     the configured session factories alone, so their bytes key it: an edit that leaves its
     file's summary as it was (most edits inside a function) leaves the index as it was."""
 
-    def __init__(self, pickled: list[bytes]) -> None:
+    def __init__(self, paths: list[Path], pickled: list[bytes], previous: dict[int, bytes]) -> None:
+        from sqlsafe.cache import digest
+
+        self.paths = tuple(map(str, paths))
         self.pickled = pickled
+        self.previous = previous
+        """The summary the cache held before for a file summarised again in this run."""
+        self.digests = tuple(map(digest, pickled))
 
     def key(self) -> str:
         from sqlsafe.cache import digest
 
-        return digest(*map(digest, self.pickled))
+        return digest(*self.digests)
 
-    def merged(self, session_factories: Sequence[str]) -> ProjectIndex:
+    def merged(self, session_factories: Sequence[str]) -> tuple[ProjectIndex, Basis]:
         enabled = gc.isenabled()
         gc.disable()  # see `merge`: the summaries stay alive until the index is made
         try:
             scopes = [pickle.loads(pickled) for pickled in self.pickled]
-            return merge(scopes, session_factories)
+            basis = Basis(self.paths, self.digests, tuple(session_factories), Reach.of(scopes))
+            return merge(scopes, session_factories), basis
         finally:
             if enabled:
                 gc.enable()
+
+    def keep(self, basis: Basis, session_factories: Sequence[str]) -> bool:
+        """Whether the index `basis` was made from is this one too: each summary that
+        changed since changed in nothing the index can see (`changes.unseen`), as when a
+        file binds a new constant no other file uses."""
+        from sqlsafe.cache import digest
+
+        if (basis.paths, basis.session_factories) != (self.paths, tuple(session_factories)):
+            return False
+        for number, (now, then) in enumerate(zip(self.digests, basis.digests, strict=True)):
+            if now == then:
+                continue
+            before = self.previous.get(number)
+            if before is None or digest(before) != then:
+                return False
+            after = self.pickled[number]
+            if not unseen(pickle.loads(before), pickle.loads(after), basis.reach):
+                return False
+        return True
 
 
 def summaries(
@@ -71,7 +110,9 @@ def summaries(
     gc.disable()  # a pool's results arrive as many small objects
     try:
         ordered = _ordered(files)
-        return Summaries(_summaries(ordered, cache, workers or os.cpu_count() or 1))
+        previous: dict[int, bytes] = {}
+        pickled = _summaries(ordered, cache, workers or os.cpu_count() or 1, previous)
+        return Summaries([file.path for file in ordered], pickled, previous)
     finally:
         if enabled:
             gc.enable()
@@ -82,7 +123,11 @@ def _ordered(files: Sequence[IndexedFile]) -> list[IndexedFile]:
     return [by_path[path] for path in indexing_order(by_path)]
 
 
-def _summaries(files: list[IndexedFile], cache: RunCache | None, workers: int) -> list[bytes]:
+def _summaries(
+    files: list[IndexedFile], cache: RunCache | None, workers: int, previous: dict[int, bytes]
+) -> list[bytes]:
+    """Each file's pickled summary; the cache's earlier summary of a file summarised again
+    goes to `previous`."""
     from sqlsafe.cache import build_id, digest
 
     summaries: list[bytes] = [b""] * len(files)
@@ -95,6 +140,9 @@ def _summaries(files: list[IndexedFile], cache: RunCache | None, workers: int) -
         pickled = cache.summary(file.path, keys[number]) if cache and number in keys else None
         if pickled is None:
             missing.append(number)
+            earlier = cache.any_summary(file.path) if cache is not None else None
+            if earlier is not None:
+                previous[number] = earlier
         else:
             summaries[number] = pickled
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -128,15 +129,26 @@ class ModuleScope:
     function-level imports included: the modules whose names it can depend on."""
     import_root: str = ""
     """See `import_root`."""
+    mentions: frozenset[str] = frozenset()
+    """Every word the summary holds but its own top-level names (`mentioned`): a name no
+    summary mentions is never looked up in another module (see `changes`)."""
 
     def __getstate__(self) -> dict[str, object]:
         # In a set's order, equal summaries made in two processes would pickle to two
         # different byte strings (strings hash differently in each): the index is cached
         # under its summaries' bytes.
-        return {**self.__dict__, "imported": sorted(self.imported)}
+        return {
+            **self.__dict__,
+            "imported": sorted(self.imported),
+            "mentions": sorted(self.mentions),
+        }
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state, imported=set(cast("list[str]", state["imported"])))
+        self.__dict__.update(
+            state,
+            imported=set(cast("list[str]", state["imported"])),
+            mentions=frozenset(cast("list[str]", state["mentions"])),
+        )
 
     @property
     def package(self) -> str:
@@ -191,16 +203,36 @@ def parse_scope(path: Path, name: str, source: bytes | str) -> ModuleScope | Non
     scope = ModuleScope(name, path, path.stem == "__init__", import_root=import_root(path, name))
     _Binder(scope).block(tree.body, override=True)
     _collect_imports(scope, tree)
-    prune(scope)
+    scope.mentions = mentioned(scope, prune(scope))
     return scope
 
 
-def prune(scope: ModuleScope) -> None:
+_WORD = re.compile(r"[^\W\d]\w*")
+
+
+def mentioned(scope: ModuleScope, texts: list[str]) -> frozenset[str]:
+    """Every identifier-shaped word of a summary outside the keys of its bindings: the
+    strings its pruned nodes keep (`texts`: names, attributes, and string constants, as a
+    string annotation or `relationship("Model")` names a class too), and the modules it
+    imports and star-imports."""
+    words: set[str] = set()
+    imports = [b.target for b in scope.bindings.values() if isinstance(b, Import)]
+    for text in (*texts, *imports, *scope.star_imports, *scope.imported, scope.import_root):
+        if text.isidentifier():
+            words.add(text)
+        else:
+            words.update(_WORD.findall(text))
+    return frozenset(words)
+
+
+def prune(scope: ModuleScope) -> list[str]:
     """Keep of the file's tree only what the index reads (see `pruning`): the rest of it
-    goes with the tree when `parse_scope` returns."""
+    goes with the tree when `parse_scope` returns. The strings the kept nodes hold."""
+    texts: list[str] = []
     for name, binding in scope.bindings.items():
         if isinstance(binding, Definition):
-            scope.bindings[name] = Definition(pruned_value(binding.node))
+            scope.bindings[name] = Definition(pruned_value(binding.node, texts))
+    return texts
 
 
 class _Binder:

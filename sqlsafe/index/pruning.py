@@ -39,15 +39,16 @@ _READ_CALLS = frozenset({"commit", "__init__", "setdefault"})
 _POSITIONS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
-def pruned_value(node: ast.AST | None) -> ast.AST | None:
-    """A top-level binding's node as the summary keeps it."""
+def pruned_value(node: ast.AST | None, texts: list[str]) -> ast.AST | None:
+    """A top-level binding's node as the summary keeps it; the strings it keeps (names,
+    attributes, string constants) are added to `texts`."""
     if isinstance(node, ast.ClassDef):
-        return _without_positions(_class(node))
+        return _without_positions(_class(node), texts)
     if isinstance(node, _FUNCTIONS):
-        return _without_positions(_function(node))
+        return _without_positions(_function(node), texts)
     if isinstance(node, ast.expr) and not isinstance(node, _NAMING_VALUES):
         return ast.Constant(None)
-    return node if node is None else _without_positions(node)
+    return node if node is None else _without_positions(node, texts)
 
 
 def _class(node: ast.ClassDef) -> ast.ClassDef:
@@ -153,7 +154,7 @@ def _prune_blocks(node: ast.AST) -> bool:
     return kept
 
 
-def _without_positions(node: ast.AST) -> ast.AST:
+def _without_positions(node: ast.AST, texts: list[str]) -> ast.AST:
     # A third of a summary's pickle is positions. Fields are read from each node's
     # `__dict__` (three times faster than `ast.walk`), with a stack: an expression may nest
     # deeper than the recursion limit.
@@ -165,6 +166,12 @@ def _without_positions(node: ast.AST) -> ast.AST:
         for value in fields.values():
             if isinstance(value, ast.AST):
                 stack.append(value)
+            elif isinstance(value, str):
+                texts.append(value)
             elif isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        stack.append(item)
+                    elif isinstance(item, str):
+                        texts.append(item)
     return node

@@ -164,7 +164,7 @@ def test_a_model_edit_rechecks_exactly_its_importers(
     assert checked(project, monkeypatch) == ["app/models.py"]
 
 
-def test_an_edit_that_keeps_every_summary_reuses_the_index(
+def test_an_edit_the_index_cannot_see_reuses_it(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     merges: list[int] = []
@@ -188,10 +188,26 @@ def test_an_edit_that_keeps_every_summary_reuses_the_index(
     assert len(merges) == 1
     assert sqlsafe(project) == sqlsafe(project, "--no-cache")
 
-    # A new top-level name is part of the summary: the index is merged again.
+    # A new constant no file mentions: its summary changed, in nothing the index sees.
     unrelated.write_text(unrelated.read_text() + "\nRETRIES = 3\n")
     assert checked(project, monkeypatch) == ["app/unrelated.py"]
+    assert len(merges) == 1
+    assert sqlsafe(project) == sqlsafe(project, "--no-cache")
+
+    # A new function may make sessions: the index is merged again.
+    unrelated.write_text(unrelated.read_text() + "\n\ndef helper():\n    return RETRIES\n")
+    assert checked(project, monkeypatch) == ["app/unrelated.py"]
     assert len(merges) == 2
+
+    # A constant another file imports is looked up there.
+    queries = project / "app" / "queries.py"
+    queries.write_text("from app.unrelated import LIMIT\n" + QUERIES)
+    checked(project, monkeypatch)
+    assert len(merges) == 3
+    unrelated.write_text(unrelated.read_text() + "\nLIMIT = 10\n")
+    checked(project, monkeypatch)
+    assert len(merges) == 4
+    assert sqlsafe(project) == sqlsafe(project, "--no-cache")
 
 
 def test_an_edit_is_seen_at_once(project: Path) -> None:

@@ -108,9 +108,9 @@ def test_pool_and_in_process_make_the_same_index(
         return in_pool(*args, **kwargs)
 
     monkeypatch.setattr(indexing, "in_pool", counted)
-    alone = summaries(indexed(paths, tmp_path), None, workers=1).merged(["app.sessions.scope"])
+    alone = summaries(indexed(paths, tmp_path), None, workers=1).merged(["app.sessions.scope"])[0]
     assert not pools
-    pooled = summaries(indexed(paths, tmp_path), None, workers=2).merged(["app.sessions.scope"])
+    pooled = summaries(indexed(paths, tmp_path), None, workers=2).merged(["app.sessions.scope"])[0]
     if "fork" in multiprocessing.get_all_start_methods():
         assert pools
     assert vars(pooled) == vars(alone)

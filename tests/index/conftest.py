@@ -47,7 +47,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
             session_factories,
         )
         with monkeypatch.context() as unpruned:
-            unpruned.setattr(modules, "prune", lambda scope: None)
+            unpruned.setattr(modules, "prune", lambda scope: [])
             whole = build_index(paths, [tmp_path], session_factories)
         assert vars(index) == vars(pickled) == vars(whole)
         return index
