@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -473,7 +474,7 @@ class CheckCommand:
     def _may_plan(self, job: Job, content: str, indexed: _Indexed, cache: RunCache) -> bool:
         """Whether the planner looks into this file (`looks_into`), kept per file and
         content, so that unchanged files are not read for it."""
-        key = f"{content}:{indexed.fingerprint}"
+        key = f"{content}:{indexed.names_key}"
         known = cache.mark("plan", job.path, key)
         if known is not None:
             return known
@@ -796,6 +797,14 @@ class _Indexed:
     ) -> None:
         self.fingerprint, self.facts, self.factories, self.names, self.pickled = state
         self._index = None
+
+    @cached_property
+    def names_key(self) -> str:
+        """What `looks_into` reads of the index: a file's answer holds while this does,
+        through edits that change other facts of the index (a new import, a new function)."""
+        from sqlsafe.cache import digest
+
+        return digest(*sorted(self.names), "", *sorted(self.factories))
 
     def open(self, run: Run) -> None:
         """Give the run the index, the names the pre-filter looks for and the files CPython

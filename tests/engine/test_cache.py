@@ -210,6 +210,30 @@ def test_an_edit_the_index_cannot_see_reuses_it(
     assert sqlsafe(project) == sqlsafe(project, "--no-cache")
 
 
+def test_an_edit_that_changes_no_index_name_reads_no_other_file_for_the_plan(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[str] = []
+    original = command_module.looks_into
+
+    def counted(text, names, owners):  # type: ignore[no-untyped-def]
+        read.append(text)
+        return original(text, names, owners)
+
+    monkeypatch.setattr(command_module, "looks_into", counted)
+    # A plan that converts nothing: only the files that may own a session count for it.
+    shutil.rmtree(project / "otp_app")
+    age(project)
+    checked(project, monkeypatch)
+    assert len(read) == len(list(project.rglob("*.py")))
+    read.clear()
+    # A new import changes the index's fingerprint, not the names the planner looks for.
+    unrelated = project / "app" / "unrelated.py"
+    unrelated.write_text("import os\n" + UNRELATED)
+    checked(project, monkeypatch)
+    assert read == [unrelated.read_text()]
+
+
 def test_an_edit_is_seen_at_once(project: Path) -> None:
     age(project)
     before = sqlsafe(project)
