@@ -71,6 +71,15 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def unconverted(project: Path) -> Path:
+    """The project without the example app, whose plan converts functions: every file may
+    then hold a caller, and every file's text counts for the plan."""
+    shutil.rmtree(project / "otp_app")
+    age(project)
+    return project
+
+
 def sqlsafe(project: Path, *args: str, env: dict[str, str] | None = None) -> bytes:
     environment = {k: v for k, v in os.environ.items() if k != "SQLSAFE_NO_CACHE"}
     result = subprocess.run(
@@ -105,6 +114,19 @@ def checked(project: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     resolver = Resolver(cwd=project, config_file=None, isolated=False, overrides={}, cli={})
     CheckCommand(resolver=resolver, base=resolver.for_path(project), paths=[project]).run()
     return sorted(seen)
+
+
+def calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[tuple[object, ...]]:
+    """The arguments of each call of `owner.name` from now on."""
+    seen: list[tuple[object, ...]] = []
+    original = getattr(owner, name)
+
+    def spy(*args: object) -> object:
+        seen.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(owner, name, spy)
+    return seen
 
 
 def test_output_is_byte_identical_cold_warm_and_without_cache(project: Path) -> None:
@@ -167,14 +189,7 @@ def test_a_model_edit_rechecks_exactly_its_importers(
 def test_an_edit_the_index_cannot_see_reuses_it(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    merges: list[int] = []
-    original = indexing_module.merge
-
-    def counted(*args):  # type: ignore[no-untyped-def]
-        merges.append(1)
-        return original(*args)
-
-    monkeypatch.setattr(indexing_module, "merge", counted)
+    merges = calls(monkeypatch, indexing_module, "merge")
     age(project)
     checked(project, monkeypatch)
     assert len(merges) == 1
@@ -211,19 +226,10 @@ def test_an_edit_the_index_cannot_see_reuses_it(
 
 
 def test_an_edit_that_changes_no_index_name_reads_no_other_file_for_the_plan(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    unconverted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    read: list[str] = []
-    original = command_module.looks_into
-
-    def counted(text, names, owners):  # type: ignore[no-untyped-def]
-        read.append(text)
-        return original(text, names, owners)
-
-    monkeypatch.setattr(command_module, "looks_into", counted)
-    # A plan that converts nothing: only the files that may own a session count for it.
-    shutil.rmtree(project / "otp_app")
-    age(project)
+    project = unconverted
+    read = calls(monkeypatch, command_module, "looks_into")
     checked(project, monkeypatch)
     assert len(read) == len(list(project.rglob("*.py")))
     read.clear()
@@ -231,7 +237,7 @@ def test_an_edit_that_changes_no_index_name_reads_no_other_file_for_the_plan(
     unrelated = project / "app" / "unrelated.py"
     unrelated.write_text("import os\n" + UNRELATED)
     checked(project, monkeypatch)
-    assert read == [unrelated.read_text()]
+    assert [text for text, *_ in read] == [unrelated.read_text()]
 
 
 def test_an_edit_is_seen_at_once(project: Path) -> None:
@@ -358,19 +364,10 @@ def test_a_plan_made_after_the_checks_reports_what_a_plan_made_first_does(
 
 
 def test_the_plan_is_made_again_only_when_a_file_it_reads_changes(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    unconverted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[int] = []
-    original = Planner.from_facts
-
-    def counted(self, jobs, facts):  # type: ignore[no-untyped-def]
-        made.append(1)
-        return original(self, jobs, facts)
-
-    monkeypatch.setattr(Planner, "from_facts", counted)
-    # The example app's plan converts functions: every file may then hold a caller.
-    shutil.rmtree(project / "otp_app")
-    age(project)
+    project = unconverted
+    made = calls(monkeypatch, Planner, "from_facts")
     checked(project, monkeypatch)
     checked(project, monkeypatch)
     assert len(made) == 1

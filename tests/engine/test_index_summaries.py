@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from sqlsafe.config import Resolver
 from sqlsafe.index import module_name
 from sqlsafe.indexing import IndexedFile, summaries
 from sqlsafe.runner import POOL_THRESHOLD
+from tests.hash_seeds import outputs_under_hash_seeds
 
 BASE = """\
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -166,14 +165,5 @@ def test_a_summary_pickles_to_the_same_bytes_in_every_process(tmp_path: Path) ->
         "from sqlsafe.index.project import summarize\n"
         "sys.stdout.write(dumped(summarize(Path(sys.argv[1]), 'many_imports')).hex())\n"
     )
-    pickled = {
-        subprocess.run(
-            [sys.executable, "-c", script, str(source)],
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for seed in ("1", "2", "3")
-    }
+    pickled = outputs_under_hash_seeds(script, str(source))
     assert len(pickled) == 1

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 from sqlsafe.index import ProjectIndex, build_index
+from tests.hash_seeds import outputs_under_hash_seeds
 from tests.index.conftest import write_tree
 
 PROJECT = {
@@ -155,16 +154,7 @@ def test_fingerprint_is_stable_across_processes(tmp_path: Path) -> None:
         "i = build_index(sorted(root.rglob('*.py')), [root]); "
         "print(i.fingerprint(), i.fingerprint_of(['app.models', 'app.db']))"
     )
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", script, str(tmp_path)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={"PYTHONHASHSEED": seed, "PATH": ""},
-        ).stdout
-        for seed in ("1", "2", "3")
-    }
+    outputs = outputs_under_hash_seeds(script, str(tmp_path))
     assert len(outputs) == 1
 
 
