@@ -107,7 +107,7 @@ def summaries(
     files: Sequence[IndexedFile], cache: RunCache | None, workers: int | None = None
 ) -> Summaries:
     enabled = gc.isenabled()
-    gc.disable()  # a pool's results arrive as many small objects
+    gc.disable()  # without a pool, summarising here makes many short-lived nodes
     try:
         ordered = _ordered(files)
         previous: dict[int, bytes] = {}

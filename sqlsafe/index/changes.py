@@ -82,7 +82,8 @@ def _same(a: Binding | None, b: Binding | None) -> bool:
 
 def _literal(binding: Binding | None) -> bool:
     """Unbound, or bound to what a summary keeps of a data literal."""
-    if binding is None:
-        return True
-    node = binding.node if isinstance(binding, Definition) else binding
-    return isinstance(node, ast.Constant) and node.value is None
+    return binding is None or (
+        isinstance(binding, Definition)
+        and isinstance(binding.node, ast.Constant)
+        and binding.node.value is None
+    )
